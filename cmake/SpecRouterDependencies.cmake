@@ -1,0 +1,28 @@
+# Third-party dependencies of the core. Every one comes from Debian's archive except
+# libtorch, which comes from the PyTorch wheel in the project's virtual environment
+# (scripts/setup.sh installs it). Debian's libtorch-dev is the documented fallback.
+
+set(SPECROUTER_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH
+    "Python interpreter whose torch package provides libtorch (and runs the oracle scripts)")
+
+if(NOT Torch_DIR AND EXISTS "${SPECROUTER_PYTHON}")
+  execute_process(
+    COMMAND "${SPECROUTER_PYTHON}" -c "import torch.utils; print(torch.utils.cmake_prefix_path)"
+    OUTPUT_VARIABLE _torch_prefix OUTPUT_STRIP_TRAILING_WHITESPACE
+    RESULT_VARIABLE _torch_rc ERROR_QUIET)
+  if(_torch_rc EQUAL 0)
+    list(APPEND CMAKE_PREFIX_PATH "${_torch_prefix}")
+  endif()
+endif()
+# The wheel's CUDA build wants an architecture list even though nothing here runs CUDA.
+if(NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  set(ENV{TORCH_CUDA_ARCH_LIST} "9.0")
+endif()
+find_package(Torch REQUIRED)
+message(STATUS "libtorch ${Torch_VERSION} from ${Torch_DIR}")
+
+find_package(yaml-cpp REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(ONIG REQUIRED IMPORTED_TARGET oniguruma)
+find_package(Threads REQUIRED)

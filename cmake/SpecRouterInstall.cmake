@@ -1,0 +1,22 @@
+# cmake --install: the core library, its public headers, the plugins, the CLI, and a
+# package config so an out-of-tree plugin builds with find_package(SpecRouter).
+include(CMakePackageConfigHelpers)
+install(TARGETS specrouter_core EXPORT SpecRouterTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/include/specrouter DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_BINARY_DIR}/core/include/specrouter/build_info.h
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/specrouter)
+install(EXPORT SpecRouterTargets NAMESPACE specrouter::
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/SpecRouter)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/SpecRouterConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/SpecRouterConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/SpecRouter)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/SpecRouterConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES
+  ${PROJECT_BINARY_DIR}/SpecRouterConfig.cmake
+  ${PROJECT_BINARY_DIR}/SpecRouterConfigVersion.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/SpecRouterPlugin.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/SpecRouter)

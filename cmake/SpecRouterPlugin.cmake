@@ -1,0 +1,46 @@
+# specrouter_add_plugin(<name> KIND <drafter|verifier|scheduler|kernel>
+#                       SOURCES <files...> [TEST <files...>] [LIBS <targets...>])
+#
+# Builds one plugin folder twice from the same sources:
+#   <name>          a loadable module (lib<name>.so) in the build's plugin folder, which
+#                   the loader dlopens at run time and `cmake --install` installs;
+#   <name>_static   a static library for tests and debuggers, registered explicitly
+#                   through specrouter_register_<name>() (no static registrars, so the
+#                   linker cannot drop them).
+# TEST sources become <name>_test, linked with <name>_static.
+# Out-of-tree plugins use the same function after find_package(SpecRouter).
+function(specrouter_add_plugin name)
+  cmake_parse_arguments(ARG "" "KIND" "SOURCES;TEST;LIBS" ${ARGN})
+  if(NOT ARG_KIND MATCHES "^(drafter|verifier|scheduler|kernel)$")
+    message(FATAL_ERROR "specrouter_add_plugin(${name}): KIND must be drafter, verifier, scheduler or kernel, got '${ARG_KIND}'")
+  endif()
+  if(NOT name MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
+    message(FATAL_ERROR "specrouter_add_plugin(${name}): the name must be a C identifier")
+  endif()
+  if(NOT SPECROUTER_PLUGIN_OUTPUT_DIR)
+    set(SPECROUTER_PLUGIN_OUTPUT_DIR ${CMAKE_BINARY_DIR}/plugins)
+  endif()
+
+  add_library(${name} MODULE ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE specrouter::core ${ARG_LIBS})
+  target_compile_definitions(${name} PRIVATE SPECROUTER_PLUGIN_MODULE SPECROUTER_PLUGIN_ID=${name})
+  set_target_properties(${name} PROPERTIES
+    PREFIX "lib"
+    LIBRARY_OUTPUT_DIRECTORY ${SPECROUTER_PLUGIN_OUTPUT_DIR}
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  # Undefined symbols must fail at link time here, not at dlopen time in a user's run.
+  target_link_options(${name} PRIVATE -Wl,--no-undefined)
+
+  add_library(${name}_static STATIC ${ARG_SOURCES})
+  target_link_libraries(${name}_static PUBLIC specrouter::core ${ARG_LIBS})
+  target_compile_definitions(${name}_static PRIVATE SPECROUTER_PLUGIN_ID=${name})
+
+  if(SPECROUTER_PLUGIN_INSTALL_DIR)
+    install(TARGETS ${name} LIBRARY DESTINATION ${SPECROUTER_PLUGIN_INSTALL_DIR})
+  endif()
+
+  if(ARG_TEST AND COMMAND specrouter_add_test)
+    specrouter_add_test(${name}_test SOURCES ${ARG_TEST} LIBS ${name}_static LABELS plugin ${ARG_KIND})
+  endif()
+endfunction()

@@ -1,0 +1,42 @@
+#pragma once
+
+/// @file
+/// @brief The exception types the core throws. Every message names the file, key or
+/// value at fault, so a caller can print `what()` and exit.
+
+#include <stdexcept>
+#include <string>
+
+namespace specrouter {
+
+/// Base of every error SpecRouter reports; `what()` is a complete one-line message.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A config file, a defaults list, an override or a parameter value is wrong.
+class ConfigError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A plugin could not be loaded or registered (the message names the file and reason).
+class PluginError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A name was looked up in a registry that does not hold it.
+class UnknownComponentError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A checkpoint folder, a tensor file or a tokenizer file is missing or corrupt.
+class CheckpointError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace specrouter
