@@ -1,6 +1,7 @@
 #pragma once
 // Tiny model configurations of every supported variant and helpers to run them.
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -29,14 +30,27 @@ ModelConfig variant_config(const std::string& name);
 std::unique_ptr<TransformerModel> random_model(const ModelConfig& config, c10::ScalarType dtype,
                                                std::uint64_t seed = 1234);
 
+/// A checkpoint folder holding `variant`'s random weights (seed 1234), written on first
+/// use into a per-process temporary folder (removed at exit). Two variants are sharded.
+std::filesystem::path checkpoint_for(const std::string& variant);
+
+/// A fresh empty folder under the per-process temporary folder.
+std::filesystem::path scratch_dir(const std::string& name);
+
+/// The variant's model loaded from checkpoint_for(variant).
+std::unique_ptr<TransformerModel> loaded_model(const std::string& variant, c10::ScalarType dtype);
+
 /// Deterministic pseudo-random tokens in [0, vocab).
 std::vector<TokenId> make_tokens(std::int64_t count, std::int64_t vocab, std::uint64_t seed);
 
 /// Logits of all `tokens` run as one chain on a fresh sequence: [tokens, vocab].
 at::Tensor full_forward_logits(Model& model, const std::vector<TokenId>& tokens);
 
-/// Largest |a - b| (as double); both [rows, vocab].
+/// Largest |a - b| (as double); both [rows, vocab]. Also raises worst_diff().
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b);
+
+/// The largest difference max_abs_diff() has returned so far (reset it to 0 to start).
+double& worst_diff();
 
 /// Tolerance used for comparisons of the same model computed two ways.
 double tolerance_for(c10::ScalarType dtype);

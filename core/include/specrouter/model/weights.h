@@ -56,8 +56,10 @@ class TensorMapWeights final : public WeightSource {
   std::string description() const override { return description_; }
   at::Tensor load(const std::string& name, c10::ScalarType dtype, c10::Device device) const override;
 
-  /// The tensors, by name (to write them out, or to alter one in a test).
+  /// The tensors, by name (to alter one in a test).
   std::map<std::string, at::Tensor>& tensors() { return tensors_; }
+  /// The tensors, by name (to write them out).
+  const std::map<std::string, at::Tensor>& tensors() const { return tensors_; }
 
  private:
   std::map<std::string, at::Tensor> tensors_;

@@ -1,0 +1,182 @@
+// What one target call costs: a decode step (1 new token) versus a verification pass
+// over k = 2, 4, 8, 16 draft tokens, after 128 cached tokens, for random float32 models
+// of about 1M, 10M and 50M parameters on 2 threads. Speculative decoding pays off only
+// if verifying k tokens costs little more than decoding one; the summary printed at the
+// end gives verify(k=8) / decode(1) per model, and for the 1M model (where arithmetic
+// is negligible) the fixed cost of a step: the intercept of time over k.
+//
+//   build/bin/model_bench [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <c10/core/InferenceMode.h>
+
+#include "specrouter/model/threads.h"
+#include "specrouter/model/transformer_model.h"
+
+namespace {
+
+using namespace specrouter;
+
+constexpr std::int64_t kCached = 128;
+
+struct BenchModel {
+  const char* name;
+  std::int64_t vocab, hidden, intermediate, layers, heads, kv_heads;
+};
+
+// Shapes in the proportions of small Llama models (GQA 2:1, MLP ~2.7x).
+constexpr BenchModel kModels[] = {
+    {"1M", 1000, 128, 344, 4, 4, 2},
+    {"10M", 8000, 256, 688, 8, 8, 4},
+    {"50M", 16000, 512, 1376, 12, 8, 4},
+};
+
+ModelConfig config_of(const BenchModel& shape) {
+  ModelConfig config;
+  config.architecture = Architecture::kLlama;
+  config.vocab_size = shape.vocab;
+  config.hidden_size = shape.hidden;
+  config.intermediate_size = shape.intermediate;
+  config.num_hidden_layers = shape.layers;
+  config.num_attention_heads = shape.heads;
+  config.num_key_value_heads = shape.kv_heads;
+  config.head_dim = shape.hidden / shape.heads;
+  config.max_position_embeddings = 1024;
+  config.layer_windows.assign(static_cast<std::size_t>(shape.layers), std::nullopt);
+  return config;
+}
+
+// One loaded model with one sequence holding kCached tokens, shared by its benchmarks.
+struct Fixture {
+  std::unique_ptr<TransformerModel> model;
+  std::unique_ptr<KvCache> cache;
+  std::vector<TokenId> draft;
+};
+
+Fixture& fixture(std::size_t index) {
+  static std::map<std::size_t, Fixture> fixtures;
+  auto it = fixtures.find(index);
+  if (it != fixtures.end()) return it->second;
+  c10::InferenceMode guard;
+  const ModelConfig config = config_of(kModels[index]);
+  Fixture f;
+  f.model = TransformerModel::create(config, random_weights(config, 7));
+  f.cache = f.model->make_kv_cache(512);
+  f.cache->add_sequence(0);
+  std::mt19937_64 rng(3);
+  std::vector<TokenId> prompt;
+  for (std::int64_t i = 0; i < kCached; ++i) prompt.push_back(static_cast<TokenId>(rng() % config.vocab_size));
+  for (int i = 0; i < 16; ++i) f.draft.push_back(static_cast<TokenId>(rng() % config.vocab_size));
+  SequenceInput input;
+  input.sequence = 0;
+  input.tokens = prompt;
+  input.logits = LogitsWanted::kNone;
+  f.model->forward({&input, 1}, *f.cache);
+  return fixtures.emplace(index, std::move(f)).first->second;
+}
+
+// One pass over k new tokens with logits for all of them, then rollback to kCached.
+void BM_Forward(benchmark::State& state) {
+  const auto index = static_cast<std::size_t>(state.range(0));
+  const auto k = static_cast<std::size_t>(state.range(1));
+  Fixture& f = fixture(index);
+  c10::InferenceMode guard;
+  SequenceInput input;
+  input.sequence = 0;
+  input.tokens = std::span<const TokenId>(f.draft).first(k);
+  input.logits = LogitsWanted::kAll;
+  for (auto _ : state) {
+    ForwardOutput output = f.model->forward({&input, 1}, *f.cache);
+    benchmark::DoNotOptimize(output.logits.data_ptr());
+    f.cache->truncate(0, kCached);
+  }
+  state.SetLabel(std::string(kModels[index].name) + (k == 1 ? " decode" : " verify k=" + std::to_string(k)));
+  state.counters["params_M"] = static_cast<double>(config_of(kModels[index]).parameter_count()) / 1e6;
+}
+
+void forward_args(benchmark::internal::Benchmark* bench) {
+  for (std::int64_t model = 0; model < 3; ++model) {
+    for (std::int64_t k : {1, 2, 4, 8, 16}) bench->Args({model, k});
+  }
+}
+BENCHMARK(BM_Forward)->Apply(forward_args)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// Keeps the real time per (model, k) to print the summary after the table.
+class SummaryReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      if (run.run_type != Run::RT_Iteration) continue;
+      times_[run.benchmark_name()] = run.GetAdjustedRealTime();  // microseconds
+    }
+  }
+
+  void PrintSummary() const {
+    std::printf("\nsummary (%d threads, float32, %lld cached tokens)\n", specrouter::compute_threads(),
+                static_cast<long long>(kCached));
+    for (std::size_t m = 0; m < 3; ++m) {
+      const double decode = time_of(m, 1);
+      const double verify8 = time_of(m, 8);
+      if (decode <= 0 || verify8 <= 0) continue;
+      std::printf("  %-4s decode %9.1f us   verify(k=8) %9.1f us   ratio %.2f\n", kModels[m].name, decode, verify8,
+                  verify8 / decode);
+    }
+    // Least-squares line through time(k) of the 1M model; its intercept is the cost of a
+    // pass that does (almost) no arithmetic.
+    double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int k : {1, 2, 4, 8, 16}) {
+      const double t = time_of(0, k);
+      if (t <= 0) continue;
+      n += 1;
+      sx += k;
+      sy += t;
+      sxx += k * k;
+      sxy += k * t;
+    }
+    if (n >= 2) {
+      const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+      std::printf("  1M   fixed cost per pass (intercept) %.1f us, %.1f us per extra token\n", (sy - slope * sx) / n,
+                  slope);
+    }
+  }
+
+ private:
+  double time_of(std::size_t model, int k) const {
+    auto it = times_.find("BM_Forward/" + std::to_string(model) + "/" + std::to_string(k) + "/real_time");
+    return it == times_.end() ? -1.0 : it->second;
+  }
+  std::map<std::string, double> times_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // --threads=N (default 2) is ours; the rest goes to Google Benchmark.
+  int threads = 2;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind("--threads=", 0) == 0) {
+      threads = std::stoi(arg.substr(10));
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  specrouter::set_compute_threads(threads);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  SummaryReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.PrintSummary();
+  benchmark::Shutdown();
+  return 0;
+}
