@@ -36,8 +36,8 @@ std::string explain_dlopen_failure(const std::string& message) {
     return "undefined symbol " + message.substr(pos + marker.size()) +
            " (built against another core or missing a library)";
   }
-  if (message.find("invalid ELF header") != std::string::npos ||
-      message.find("file too short") != std::string::npos) {
+  if (message.find("ELF") != std::string::npos || message.find("file too short") != std::string::npos ||
+      message.find("cannot read file data") != std::string::npos) {
     return "not a shared library (corrupt or truncated ELF file)";
   }
   auto colon = message.rfind(": ");
