@@ -1,5 +1,7 @@
 // load_tokenizer: finds the file, tells Hugging Face files from SpecRouter byte-tokenizer
 // files, and works out BOS/EOS.
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <set>
 
@@ -19,6 +21,18 @@ using tokenizer_detail::JsonNode;
 // Conventional spellings, tried in order when no tokenizer_config.json says otherwise.
 constexpr const char* kConventionalBos[] = {"<s>", "<|begin_of_text|>", "<bos>"};
 constexpr const char* kConventionalEos[] = {"</s>", "<|end_of_text|>", "<|endoftext|>", "<eos>"};
+
+// File type checks through stat(): libtorch.so exports its own copies of several
+// std::filesystem functions, which can win symbol resolution in processes linking torch.
+bool is_folder(const fs::path& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+bool is_file(const fs::path& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
 
 std::unique_ptr<Tokenizer> load_byte_tokenizer(const JsonNode& root) {
   static const std::set<std::string> kKeys = {"specrouter_tokenizer", "special_tokens", "bos_token", "eos_token",
@@ -79,7 +93,7 @@ void resolve_bos_eos(HfTokenizer& tokenizer, const fs::path& file) {
   if (!eos) eos = conventional(tokenizer, kConventionalEos);
 
   const fs::path config_file = file.parent_path() / "tokenizer_config.json";
-  if (fs::exists(config_file)) {
+  if (is_file(config_file)) {
     const nlohmann::json config_json = tokenizer_detail::read_json_file(config_file.string());
     const JsonNode config(config_json, "", std::make_shared<const std::string>(config_file.string()));
     if (!config.is_object()) config.fail("expected a JSON object");
@@ -94,9 +108,8 @@ void resolve_bos_eos(HfTokenizer& tokenizer, const fs::path& file) {
 
 std::unique_ptr<Tokenizer> load_tokenizer(const fs::path& path) {
   fs::path file = path;
-  std::error_code error;
-  if (fs::is_directory(path, error)) file = path / "tokenizer.json";
-  if (!fs::is_regular_file(file, error)) {
+  if (is_folder(path)) file = path / "tokenizer.json";
+  if (!is_file(file)) {
     throw CheckpointError("tokenizer file '" + file.string() + "': not found" +
                           (file == path ? "" : " (looked for tokenizer.json in the folder)"));
   }
