@@ -44,64 +44,40 @@ BpeModel::BpeModel(const JsonNode& model) {
     dropout->fail("BPE dropout is random at encode time and cannot be reproduced; set it to null");
   }
   if (const auto unk = model.find("unk_token")) unk_token_ = unk->as_string();
-  if (const auto prefix = model.find("continuing_subword_prefix")) continuing_subword_prefix_ = prefix->as_string();
-  if (const auto suffix = model.find("end_of_word_suffix")) end_of_word_suffix_ = suffix->as_string();
+  // An empty prefix or suffix (GPT-2's file has both) changes nothing; treat it as absent.
+  if (const auto prefix = model.find("continuing_subword_prefix"); prefix && !prefix->as_string().empty()) {
+    continuing_subword_prefix_ = prefix->as_string();
+  }
+  if (const auto suffix = model.find("end_of_word_suffix"); suffix && !suffix->as_string().empty()) {
+    end_of_word_suffix_ = suffix->as_string();
+  }
   fuse_unk_ = model.bool_or("fuse_unk", false);
   byte_fallback_ = model.bool_or("byte_fallback", false);
   ignore_merges_ = model.bool_or("ignore_merges", false);
 
   const JsonNode vocab = model.at("vocab");
   if (!vocab.is_object()) vocab.fail("expected an object mapping tokens to ids");
-  vocab_.reserve(vocab.value().size());
+  // Two passes: the id -> token table first, then the token -> id index viewing its strings.
   for (const auto& [token, id_value] : vocab.value().items()) {
     if (!id_value.is_number_integer() || id_value.get<std::int64_t>() < 0 ||
         id_value.get<std::int64_t>() > std::numeric_limits<TokenId>::max()) {
       vocab.at(token).fail("expected a non-negative token id");
     }
-    const auto id = static_cast<TokenId>(id_value.get<std::int64_t>());
-    vocab_.emplace(token, id);
-    if (static_cast<std::size_t>(id) >= id_to_token_.size()) {
-      id_to_token_.resize(static_cast<std::size_t>(id) + 1);
-      present_.resize(static_cast<std::size_t>(id) + 1, false);
+    const auto id = static_cast<std::size_t>(id_value.get<std::int64_t>());
+    if (id >= id_to_token_.size()) {
+      id_to_token_.resize(id + 1);
+      present_.resize(id + 1, false);
     }
-    id_to_token_[static_cast<std::size_t>(id)] = token;
-    present_[static_cast<std::size_t>(id)] = true;
+    if (present_[id]) vocab.at(token).fail("id " + std::to_string(id) + " is used twice");
+    id_to_token_[id] = token;
+    present_[id] = true;
+  }
+  vocab_.reserve(vocab.value().size());
+  for (std::size_t id = 0; id < id_to_token_.size(); ++id) {
+    if (present_[id]) vocab_.emplace(id_to_token_[id], static_cast<TokenId>(id));
   }
 
-  if (const auto merges = model.find("merges")) {
-    const std::size_t prefix_length = continuing_subword_prefix_ ? continuing_subword_prefix_->size() : 0;
-    std::uint32_t rank = 0;
-    merges_.reserve(merges->array_size());
-    for (std::size_t i = 0; i < merges->array_size(); ++i) {
-      const JsonNode entry = merges->at(i);
-      std::string left, right;
-      if (entry.is_string()) {
-        // Legacy form "left right"; tokenizers skips "#version" lines of merges.txt files.
-        const std::string line = entry.as_string();
-        if (line.rfind("#version", 0) == 0) continue;
-        const std::size_t space = line.find(' ');
-        if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
-          entry.fail("expected \"left right\" (one space), got '" + line + "'");
-        }
-        left = line.substr(0, space);
-        right = line.substr(space + 1);
-      } else {
-        if (entry.array_size() != 2) entry.fail("expected a pair [left, right]");
-        left = entry.at(std::size_t{0}).as_string();
-        right = entry.at(std::size_t{1}).as_string();
-      }
-      const auto left_id = token_to_id(left);
-      const auto right_id = token_to_id(right);
-      if (!left_id) entry.fail("merge token '" + left + "' is not in the vocabulary");
-      if (!right_id) entry.fail("merge token '" + right + "' is not in the vocabulary");
-      const std::string merged = left + (right.size() >= prefix_length ? right.substr(prefix_length) : right);
-      const auto merged_id = token_to_id(merged);
-      if (!merged_id) entry.fail("merged token '" + merged + "' is not in the vocabulary");
-      // A repeated pair keeps its last rank, like the HashMap `tokenizers` collects into.
-      merges_[pair_key(*left_id, *right_id)] = MergeResult{rank, *merged_id};
-      ++rank;
-    }
-  }
+  if (const auto merges = model.find("merges")) read_merges(*merges);
 
   for (int byte = 0; byte < 256; ++byte) {
     byte_fallback_ids_[static_cast<std::size_t>(byte)] = token_to_id(byte_fallback_token(static_cast<unsigned char>(byte)));
@@ -109,6 +85,51 @@ BpeModel::BpeModel(const JsonNode& model) {
 }
 
 BpeModel::~BpeModel() = default;
+
+void BpeModel::read_merges(const JsonNode& merges) {
+  if (!merges.is_array()) merges.fail("expected an array");
+  const std::size_t prefix_length = continuing_subword_prefix_ ? continuing_subword_prefix_->size() : 0;
+  merges_.reserve(merges.value().size());
+  std::uint32_t rank = 0;
+  std::string merged;
+  std::size_t index = 0;
+  // Plain JSON access in the loop (hundreds of thousands of merges); JsonNode only on error.
+  for (const nlohmann::json& entry : merges.value()) {
+    const auto fail = [&](const std::string& problem) { merges.at(index).fail(problem); };
+    std::string_view left, right;
+    if (entry.is_string()) {
+      // Legacy form "left right"; tokenizers skips "#version" lines of merges.txt files.
+      const std::string& line = entry.get_ref<const std::string&>();
+      if (line.rfind("#version", 0) == 0) {
+        ++index;
+        continue;
+      }
+      const std::size_t space = line.find(' ');
+      if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
+        fail("expected \"left right\" (one space), got '" + line + "'");
+      }
+      left = std::string_view(line).substr(0, space);
+      right = std::string_view(line).substr(space + 1);
+    } else if (entry.is_array() && entry.size() == 2 && entry[0].is_string() && entry[1].is_string()) {
+      left = entry[0].get_ref<const std::string&>();
+      right = entry[1].get_ref<const std::string&>();
+    } else {
+      fail("expected \"left right\" or a pair [left, right]");
+    }
+    const auto left_id = token_to_id(left);
+    const auto right_id = token_to_id(right);
+    if (!left_id) fail("merge token '" + std::string(left) + "' is not in the vocabulary");
+    if (!right_id) fail("merge token '" + std::string(right) + "' is not in the vocabulary");
+    merged.assign(left);
+    merged.append(right.size() >= prefix_length ? right.substr(prefix_length) : right);
+    const auto merged_id = token_to_id(merged);
+    if (!merged_id) fail("merged token '" + merged + "' is not in the vocabulary");
+    // A repeated pair keeps its last rank, like the HashMap `tokenizers` collects into.
+    merges_[pair_key(*left_id, *right_id)] = MergeResult{rank, *merged_id};
+    ++rank;
+    ++index;
+  }
+}
 
 std::optional<TokenId> BpeModel::token_to_id(std::string_view token) const {
   const auto it = vocab_.find(token);

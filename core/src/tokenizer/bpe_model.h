@@ -26,6 +26,8 @@ struct StringHash {
 
 /// Token string to id, probed without allocating.
 using Vocabulary = std::unordered_map<std::string, TokenId, StringHash, std::equal_to<>>;
+/// Token string (viewing storage owned elsewhere) to id.
+using VocabularyIndex = std::unordered_map<std::string_view, TokenId, StringHash, std::equal_to<>>;
 
 /// A loaded BPE vocabulary with its merge table; encoding is thread-safe.
 class BpeModel {
@@ -61,12 +63,13 @@ class BpeModel {
     std::size_t byte_length;  // 0 once merged into its left neighbour
   };
 
+  void read_merges(const JsonNode& merges);
   void initial_symbols(std::string_view piece, bool units_are_bytes, std::vector<Symbol>& symbols) const;
   void merge(std::vector<Symbol>& symbols) const;
   std::optional<MergeResult> find_merge(TokenId left, TokenId right) const;
 
-  Vocabulary vocab_;
   std::vector<std::string> id_to_token_;  // "" with present_ false for ids the vocabulary skips
+  VocabularyIndex vocab_;                 // views into id_to_token_, which never changes after loading
   std::vector<bool> present_;
   std::unordered_map<std::uint64_t, MergeResult> merges_;  // (left << 32 | right) -> merge
   std::optional<std::string> unk_token_;
