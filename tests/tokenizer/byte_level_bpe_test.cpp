@@ -225,6 +225,11 @@ TEST(ByteLevelBpe, AddedTokenStripAndSingleWordFlags) {
   EXPECT_EQ(tokens_of(*tokenizer, tokenizer->encode("a word.", false)), (Tokens{"a", "Ġ", "word", "."}));
   EXPECT_EQ(tokenizer->encode("swordfish", false), (Ids{'s', 'w', 'o', 'r', 'd', 'f', 'i', 's', 'h'}));
   EXPECT_EQ(tokenizer->encode("word_x", false), (Ids{'w', 'o', 'r', 'd', '_', 'x'}));
+  // Unicode word characters count too: a letter (é) or a combining mark blocks the match,
+  // a dash (—) does not.
+  EXPECT_EQ(tokenizer->encode("—word—", false), (Ids{0xE2, 0x80, 0x94, 258, 0xE2, 0x80, 0x94}));
+  EXPECT_EQ(tokenizer->encode("éword", false).size(), 6u);
+  EXPECT_EQ(tokenizer->encode("word\u0301", false).size(), 6u);
 }
 
 TEST(ByteLevelBpe, NormalizedAddedTokensMatchNormalizedText) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <thread>
 
 #include "hf_json_builder.h"
 #include "random_text.h"
@@ -76,6 +77,30 @@ TEST(RoundTrip, Llama3ByteLevelBpe) {
   const json byte_level_step = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
   const auto tokenizer = byte_level_bpe({{"type", "Sequence"}, {"pretokenizers", {split, byte_level_step}}});
   expect_round_trips(*tokenizer, 2);
+}
+
+TEST(RoundTrip, ConcurrentEncodingEqualsSerialEncoding) {
+  // One tokenizer shared by four threads (its word cache is shared too).
+  const auto tokenizer = byte_level_bpe(
+      {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}});
+  std::mt19937 rng(4);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200; ++i) texts.push_back(test::random_text(rng, 60));
+  std::vector<std::vector<TokenId>> serial;
+  for (const std::string& text : texts) serial.push_back(tokenizer->encode(text, true));
+  std::vector<std::vector<std::vector<TokenId>>> parallel(4, std::vector<std::vector<TokenId>>(texts.size()));
+  {
+    std::vector<std::jthread> threads;
+    for (std::size_t t = 0; t < parallel.size(); ++t) {
+      threads.emplace_back([&, t] {
+        for (std::size_t k = 0; k < texts.size(); ++k) {
+          const std::size_t i = (k * 7 + t * 13) % texts.size();  // different orders per thread
+          parallel[t][i] = tokenizer->encode(texts[i], true);
+        }
+      });
+    }
+  }
+  for (const auto& results : parallel) EXPECT_EQ(results, serial);
 }
 
 TEST(RoundTrip, ByteTokenizer) {
