@@ -149,6 +149,29 @@ TEST(ByteLevelBpe, Gpt2RegexKeepsDigitRunsAndLowerCaseContractions) {
   EXPECT_EQ(pre_tokenized(gpt2, "DON'T", upper), byte_level_all(upper));
 }
 
+TEST(ByteLevelBpe, SplitBehaviorsAndInvert) {
+  // Pattern " " in "a b  c": matches at 1, 3 and 4 (two separate one-space matches).
+  const auto split = [](const char* behavior, bool invert) {
+    return json{{"type", "Sequence"},
+                {"pretokenizers",
+                 {{{"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", behavior}, {"invert", invert}},
+                  byte_level_pre_tokenizer(false, false)}}};
+  };
+  const auto check = [&](const char* behavior, bool invert, const Tokens& pieces) {
+    EXPECT_EQ(pre_tokenized(split(behavior, invert), "a b  c", pieces), byte_level_all(pieces))
+        << behavior << (invert ? " inverted" : "");
+  };
+  check("Isolated", false, {"a", " ", "b", " ", " ", "c"});
+  check("Removed", false, {"a", "b", "c"});
+  check("MergedWithPrevious", false, {"a ", "b ", " ", "c"});
+  check("MergedWithNext", false, {"a", " b", " ", " c"});
+  check("Contiguous", false, {"a", " ", "b", "  ", "c"});
+  // Inverted, the letters are the matches.
+  check("Removed", true, {" ", " ", " "});
+  check("MergedWithPrevious", true, {"a", " b", " ", " c"});
+  check("MergedWithNext", true, {"a ", "b ", " ", "c"});
+}
+
 TEST(ByteLevelBpe, AddPrefixSpaceAddsOneSpaceUnlessPresent) {
   const json prefixed = byte_level_pre_tokenizer(true, true);
   EXPECT_EQ(pre_tokenized(prefixed, "Hello", {" Hello"}), byte_level_all({" Hello"}));

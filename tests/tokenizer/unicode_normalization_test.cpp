@@ -1,5 +1,5 @@
-// The NFC and NFD normalizers (Qwen2 uses NFC), seen through a tokenizer whose ids are the
-// normalized bytes: byte alphabet, no merges, ByteLevel without regex.
+// Normalizers (NFC for Qwen2, NFD, Strip, regex Replace), seen through a tokenizer whose
+// ids are the normalized bytes: byte alphabet, no merges, ByteLevel without regex.
 #include <gtest/gtest.h>
 
 #include "hf_json_builder.h"
@@ -12,18 +12,21 @@ using nlohmann::json;
 // decode(encode(text)) = the normalized text.
 class NormalizerTest : public ::testing::Test {
  protected:
-  static std::unique_ptr<Tokenizer> with_normalizer(const std::string& type) {
+  static std::unique_ptr<Tokenizer> with_normalizer(const json& normalizer) {
     json document = test::tokenizer_json(test::bpe_model(test::byte_level_vocab()));
-    document["normalizer"] = {{"type", type}};
+    document["normalizer"] = normalizer;
     document["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
     document["decoder"] = {{"type", "ByteLevel"}};
     return test::load_json(document);
   }
-  std::string nfc(const std::string& text) const { return nfc_->decode(nfc_->encode(text, false)); }
-  std::string nfd(const std::string& text) const { return nfd_->decode(nfd_->encode(text, false)); }
+  static std::string normalized(const Tokenizer& tokenizer, const std::string& text) {
+    return tokenizer.decode(tokenizer.encode(text, false));
+  }
+  std::string nfc(const std::string& text) const { return normalized(*nfc_, text); }
+  std::string nfd(const std::string& text) const { return normalized(*nfd_, text); }
 
-  std::unique_ptr<Tokenizer> nfc_ = with_normalizer("NFC");
-  std::unique_ptr<Tokenizer> nfd_ = with_normalizer("NFD");
+  std::unique_ptr<Tokenizer> nfc_ = with_normalizer({{"type", "NFC"}});
+  std::unique_ptr<Tokenizer> nfd_ = with_normalizer({{"type", "NFD"}});
 };
 
 TEST_F(NormalizerTest, NfcComposesBaseAndMark) {
@@ -61,6 +64,22 @@ TEST_F(NormalizerTest, NfdDecomposesFully) {
   EXPECT_EQ(nfd("\uac01"), "\u1100\u1161\u11a8");
   EXPECT_EQ(nfd("\u1e0b\u0323"), "d\u0323\u0307");
   EXPECT_EQ(nfd("\u01c4"), "\u01c4");  // DŽ has only a compatibility decomposition
+}
+
+TEST_F(NormalizerTest, StripRemovesUnicodeWhitespace) {
+  const auto both = with_normalizer({{"type", "Strip"}, {"strip_left", true}, {"strip_right", true}});
+  EXPECT_EQ(normalized(*both, " \u3000 a b \n\u00a0"), "a b");
+  const auto right = with_normalizer({{"type", "Strip"}, {"strip_left", false}, {"strip_right", true}});
+  EXPECT_EQ(normalized(*right, "  a  "), "  a");
+}
+
+TEST_F(NormalizerTest, RegexReplaceAndSequence) {
+  const auto replace = with_normalizer(
+      {{"type", "Sequence"},
+       {"normalizers",
+        {{{"type", "Replace"}, {"pattern", {{"Regex", R"(\s+)"}}}, {"content", "_"}}, {{"type", "Prepend"}, {"prepend", ">"}}}}});
+  EXPECT_EQ(normalized(*replace, "a  b\n\nc"), ">a_b_c");
+  EXPECT_EQ(normalized(*replace, ""), "");  // Prepend leaves empty text empty
 }
 
 }  // namespace

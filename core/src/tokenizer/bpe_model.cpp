@@ -1,7 +1,6 @@
 #include "bpe_model.h"
 
 #include <cstdio>
-#include <limits>
 #include <queue>
 
 #include "specrouter/error.h"
@@ -10,6 +9,9 @@
 namespace specrouter::tokenizer_detail {
 namespace {
 
+// Largest token id accepted; the id -> token table is dense, so a stray huge id would
+// otherwise allocate gigabytes. Real vocabularies stay below 300k.
+constexpr std::int64_t kMaxTokenId = (1 << 26) - 1;
 // Pieces at least this long are not cached (as in `tokenizers`).
 constexpr std::size_t kMaxCachedPieceBytes = 256;
 constexpr std::size_t kCacheCapacity = 1 << 16;
@@ -60,8 +62,8 @@ BpeModel::BpeModel(const JsonNode& model) {
   // Two passes: the id -> token table first, then the token -> id index viewing its strings.
   for (const auto& [token, id_value] : vocab.value().items()) {
     if (!id_value.is_number_integer() || id_value.get<std::int64_t>() < 0 ||
-        id_value.get<std::int64_t>() > std::numeric_limits<TokenId>::max()) {
-      vocab.at(token).fail("expected a non-negative token id");
+        id_value.get<std::int64_t>() > kMaxTokenId) {
+      vocab.at(token).fail("expected a token id between 0 and " + std::to_string(kMaxTokenId));
     }
     const auto id = static_cast<std::size_t>(id_value.get<std::int64_t>());
     if (id >= id_to_token_.size()) {

@@ -76,12 +76,10 @@ std::optional<TokenId> ByteTokenizer::token_to_id(std::string_view token) const 
   for (std::size_t i = 0; i < options_.special_tokens.size(); ++i) {
     if (options_.special_tokens[i] == token) return kByteTokens + static_cast<TokenId>(i);
   }
-  unsigned int byte = 0;
-  char trailing = 0;
-  if (token.size() == 6 && token.substr(0, 3) == "<0x" && token[5] == '>' &&
-      std::sscanf(std::string(token.substr(3, 2)).c_str(), "%2X%c", &byte, &trailing) == 1 &&
-      id_to_token(static_cast<TokenId>(byte)) == token) {
-    return static_cast<TokenId>(byte);
+  // "<0xNN>" with upper-case hex digits, the spelling id_to_token gives.
+  const auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+  if (token.size() == 6 && token.substr(0, 3) == "<0x" && token[5] == '>' && hex(token[3]) >= 0 && hex(token[4]) >= 0) {
+    return static_cast<TokenId>(hex(token[3]) * 16 + hex(token[4]));
   }
   return std::nullopt;
 }
