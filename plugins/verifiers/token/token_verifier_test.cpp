@@ -135,9 +135,10 @@ TEST_F(TokenVerifierTest, EmptyResidualFallsBackToTheTarget) {
 
 TEST_F(TokenVerifierTest, SamplingIsReproducibleAndDrawsAsDocumented) {
   const std::vector<float> p(20, 0.2f);
+  const Tokens draft = {0, 1, 2};
   for (std::uint64_t seed = 0; seed < 100; ++seed) {
     std::mt19937_64 rng(seed), replay(seed);
-    const VerifyRequest request{Tokens{0, 1, 2}, {}, {}, rows_of(p), false};
+    const VerifyRequest request{draft, {}, {}, rows_of(p), false};
     const Verdict verdict = verifier_->verify(request, rng);
     const Verdict again = verifier_->verify(request, replay);
     EXPECT_EQ(verdict.accepted_path, again.accepted_path);
@@ -280,9 +281,15 @@ double goodness_of_fit(const std::array<std::int64_t, kVocab>& observed, std::sp
   return chi_square_p_value(statistic, categories - 1);
 }
 
+// One p-value per position, also recorded in the test's XML output (--gtest_output=xml).
 std::vector<double> p_values(const Counts& counts) {
   std::vector<double> out;
-  for (int i = 0; i <= kDraftLength; ++i) out.push_back(goodness_of_fit(counts[i], rows_of(kTargetProbs).row(i)));
+  std::string record;
+  for (int i = 0; i <= kDraftLength; ++i) {
+    out.push_back(goodness_of_fit(counts[i], rows_of(kTargetProbs).row(i)));
+    record += (i ? " " : "") + std::to_string(out.back());
+  }
+  ::testing::Test::RecordProperty("p_values_by_position", record);
   return out;
 }
 
