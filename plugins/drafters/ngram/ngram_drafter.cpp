@@ -117,6 +117,10 @@ class NgramDrafter final : public specrouter::Drafter {
 
 }  // namespace
 
+// Registration: the registry name, a one-line description, the declared parameters
+// (name, default, doc; the config is checked against them before the factory runs) and a
+// factory from validated Params. Built as a module, this also defines the entry point
+// the loader looks for; built statically, specrouter_register_ngram_drafter() for tests.
 SPECROUTER_PLUGIN(registrar) {
   registrar.add<specrouter::Drafter>(
       {"ngram",

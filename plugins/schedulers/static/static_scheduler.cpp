@@ -1,6 +1,6 @@
 // The static scheduler: one fixed plan, written in the config, for every step.
 //
-//   scheduler: {name: static, chain: [small, target], draft_lengths: [5]}
+//   scheduler: {plugin: static, chain: [small, target], draft_lengths: [5]}
 //
 // `chain` names pool models cheapest first and ends at the target (the last pool
 // model); `draft_lengths` says how many tokens each level below the target proposes to
