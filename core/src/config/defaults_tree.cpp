@@ -33,7 +33,9 @@ std::string basename(const std::string& name) {
   return slash == std::string::npos ? name : name.substr(slash + 1);
 }
 
-std::string without_leading_slash(const std::string& path) { return !path.empty() && path[0] == '/' ? path.substr(1) : path; }
+std::string without_leading_slash(const std::string& path) {
+  return !path.empty() && path[0] == '/' ? path.substr(1) : path;
+}
 
 std::string join_list(const std::vector<std::string>& items) {
   std::string out;
@@ -94,8 +96,8 @@ class Builder {
     const ConfigFile* primary = repo_.load(request_.config_name);
     if (!primary) {
       throw ConfigError("primary config '" + request_.config_name + "' not found: no file " +
-                        repo_.file_of(request_.config_name).string() + " (configs there: " +
-                        join_list(repo_.options(dirname(request_.config_name))) + ")");
+                        repo_.file_of(request_.config_name).string() +
+                        " (configs there: " + join_list(repo_.options(dirname(request_.config_name))) + ")");
     }
     // Unlike Hydra, a primary config in a sub-folder still composes at the root.
     const std::string package = final_package("", std::nullopt, primary->package_header, "", "", "");
@@ -277,13 +279,16 @@ class Builder {
   std::vector<MergeStep> expand_config(const DefaultsEntry& entry, const std::string& group_dir,
                                        const std::string& parent_package) {
     const bool absolute = entry.group[0] == '/';
-    const std::string name = absolute ? entry.group.substr(1) : group_dir.empty() ? entry.group : group_dir + "/" + entry.group;
+    const std::string name = absolute            ? entry.group.substr(1)
+                             : group_dir.empty() ? entry.group
+                                                 : group_dir + "/" + entry.group;
     const ConfigFile* file = repo_.load(name);
     if (!file) {
       throw ConfigError(where(entry.origin, entry.text) + ": no config file " + repo_.file_of(name).string());
     }
-    const std::string package = final_package(parent_package, entry.package, file->package_header,
-                                              dirname(without_leading_slash(entry.group)), dirname(name), basename(name));
+    const std::string package =
+        final_package(parent_package, entry.package, file->package_header, dirname(without_leading_slash(entry.group)),
+                      dirname(name), basename(name));
     return expand_file(*file, dirname(name), package, false);
   }
 
