@@ -27,9 +27,10 @@ std::optional<std::string> group_option(const Override& override) {
   const YAML::Node value = detail::parse_value_text(*override.value, context);
   if (value.IsNull()) return std::nullopt;
   if (!value.IsScalar()) throw ConfigError(context + ": a config group takes one option name or null");
-  if (value.Scalar().empty())
+  if (value.Scalar().empty()) {
     throw ConfigError(context + ": the option is empty; to select nothing use '" + override.key_with_package() +
                       "=null'");
+  }
   return value.Scalar();
 }
 

@@ -240,10 +240,13 @@ class Builder {
     if (auto it = choices_.find(key); it != choices_.end() && (it->second.option || option)) {
       const Choice& other = it->second;
       if (entry.external_append || other.external_append) {
-        const Choice& appended = entry.external_append ? Choice{option, where(origin, text), true} : other;
-        const std::string listed = entry.external_append ? other.where : where(entry.origin, entry.text);
-        throw ConfigError(appended.where + ": config group '" + key + "' is already in the defaults list (" + listed +
-                          "); to change its choice use '" + key + "=" + appended.option.value_or("null") + "'");
+        // Name the `+group=option` and point at the entry it collides with.
+        const bool this_appended = entry.external_append;
+        const std::string appended = this_appended ? where(origin, text) : other.where;
+        const std::string listed = this_appended ? other.where : where(entry.origin, entry.text);
+        const std::string wanted = (this_appended ? option : other.option).value_or("null");
+        throw ConfigError(appended + ": config group '" + key + "' is already in the defaults list (" + listed +
+                          "); to change its choice use '" + key + "=" + wanted + "'");
       }
       throw ConfigError(where(entry.origin, entry.text) + ": config group '" + key + "' is also chosen by " +
                         other.where + "; to change a choice write '- override " + key + ": " +

@@ -189,8 +189,9 @@ std::int64_t yaml_to_int(const YAML::Node& node) {
   if (ec != std::errc() || end != text.data() + text.size() || magnitude > limit) {
     throw ConfigError("integer '" + node.Scalar() + "' is not a 64-bit integer");
   }
-  if (negative)
+  if (negative) {
     return magnitude == limit ? std::numeric_limits<std::int64_t>::min() : -static_cast<std::int64_t>(magnitude);
+  }
   return static_cast<std::int64_t>(magnitude);
 }
 

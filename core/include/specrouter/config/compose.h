@@ -41,8 +41,9 @@ struct ConfigSource {
 /// The result of compose(): the resolved config, where each value came from, and the
 /// group choices made.
 ///
-/// Nodes returned by root(), find() and at() share the composed tree; clone them
-/// (`YAML::Clone`) before changing them.
+/// Nodes returned by root(), find() and at() share the composed tree, and so do copies
+/// of a ComposedConfig (yaml-cpp nodes are handles); clone them (`YAML::Clone`) before
+/// changing them.
 class ComposedConfig {
  public:
   /// An empty config.
