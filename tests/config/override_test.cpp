@@ -35,7 +35,8 @@ TEST(ParseOverride, PrefixesKeysPackagesAndValues) {
 }
 
 TEST(ParseOverride, MalformedOverridesAreRejected) {
-  for (const char* bad : {"", "key", "+key", "=1", "a b=1", "a..b=1", ".a=1", "db@=x", "+~a=1"}) {
+  for (const char* bad :
+       {"", "key", "+key", "=1", "a b=1", "a..b=1", ".a=1", "db@=x", "+~a=1", "db/=x", "/db=x", "a//b=1"}) {
     const std::string message = config_error([&] { parse_override(bad); });
     EXPECT_THAT(message, HasSubstr("malformed override '" + std::string(bad) + "'"));
     EXPECT_THAT(message, HasSubstr("expected key=value, +key=value, ++key=value, ~key or ~key=value"));

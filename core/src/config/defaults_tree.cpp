@@ -117,11 +117,12 @@ class Builder {
       if (override.used) continue;
       const std::string hint = suggestion(key);
       if (override.from_command_line) {
-        throw ConfigError(override.origin.describe() + ": config group '" + key + "' is not in the defaults list" +
-                          hint + "; to add it use '+" + key + "=" + override.option.value_or("null") + "'");
+        throw ConfigError(override.origin.describe() + ": config group '" + key +
+                          "' is not in the defaults list; to add it use '+" + key + "=" +
+                          override.option.value_or("null") + "'" + hint);
       }
       throw ConfigError(where(override.origin, override.text) + ": no defaults entry processed after it chooses '" +
-                        key + "' (an override changes a choice made by an earlier entry or an included config)" + hint);
+                        key + "'; an override changes a choice made by an earlier entry or an included config" + hint);
     }
     for (const auto& [key, deletion] : request_.deletions) {
       if (deletion.used) continue;
@@ -142,8 +143,8 @@ class Builder {
     std::vector<std::string> keys(it->second.begin(), it->second.end());
     keys.erase(std::remove(keys.begin(), keys.end(), key), keys.end());
     if (keys.empty()) return "";
-    if (keys.size() == 1) return "; did you mean '" + keys[0] + "'?";
-    return "; did you mean one of " + join_list(keys) + "?";
+    if (keys.size() == 1) return " (did you mean '" + keys[0] + "'?)";
+    return " (did you mean one of " + join_list(keys) + "?)";
   }
 
   std::string absolute_group(const DefaultsEntry& entry, const std::string& group_dir) const {
