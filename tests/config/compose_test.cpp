@@ -5,10 +5,10 @@
 namespace specrouter {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::compose_tree;
 using testing::config_error;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using testing::text_at;
 
 std::vector<std::string> source_names(const ComposedConfig& config) {
@@ -99,9 +99,9 @@ TEST(Compose, ForceAddChoosesOrAppends) {
 
 TEST(Compose, PackagesFromEntriesAndHeaders) {
   const ComposedConfig config = compose_tree("packages");
-  EXPECT_EQ(text_at(config, "backup.driver"), "mysql");       // - db@backup: mysql
-  EXPECT_EQ(text_at(config, "db.driver"), "postgres");        // default package
-  EXPECT_EQ(text_at(config, "cache_host"), "redis.local");    // # @package _global_
+  EXPECT_EQ(text_at(config, "backup.driver"), "mysql");        // - db@backup: mysql
+  EXPECT_EQ(text_at(config, "db.driver"), "postgres");         // default package
+  EXPECT_EQ(text_at(config, "cache_host"), "redis.local");     // # @package _global_
   EXPECT_EQ(text_at(config, "logging.sink.kind"), "console");  // # @package _group_.sink
   EXPECT_EQ(text_at(config, "models.target.name"), "llama");   // # @package models.target
   EXPECT_FALSE(config.has("cache"));
@@ -122,7 +122,7 @@ TEST(Compose, OverrideOfAGroupAtAPackage) {
 TEST(Compose, NestedGroupsAndConfigEntries) {
   const ComposedConfig config = compose_tree("nested");
   EXPECT_EQ(text_at(config, "server.name"), "apache");
-  EXPECT_EQ(text_at(config, "server.db.name"), "mysql");  // apache.yaml's `- db: mysql` is server/db
+  EXPECT_EQ(text_at(config, "server.db.name"), "mysql");   // apache.yaml's `- db: mysql` is server/db
   EXPECT_EQ(text_at(config, "db.engine.kind"), "innodb");  // `- db/engine: innodb`
   EXPECT_EQ(text_at(config, "shared.level"), "info");      // `- shared/logging`
   EXPECT_EQ(config.choices().at("server/db"), "mysql");
@@ -137,7 +137,9 @@ TEST(Compose, OverridingNestedGroups) {
   // of it no longer matches anything.
   const ComposedConfig nginx = compose_tree("nested", {"server=nginx"});
   EXPECT_FALSE(nginx.has("server.db"));
-  EXPECT_THAT(config_error([] { compose_tree("nested", {"server=nginx", "server/db=sqlite"}); }),
+  EXPECT_THAT(config_error([] {
+                compose_tree("nested", {"server=nginx", "server/db=sqlite"});
+              }),
               HasSubstr("'server/db' is not in the defaults list"));
 }
 

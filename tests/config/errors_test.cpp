@@ -5,11 +5,11 @@
 namespace specrouter {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::MatchesRegex;
 using testing::compose_tree;
 using testing::config_error;
 using testing::data_dir;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 
 std::string errors_file(const std::string& name) { return (data_dir("errors") / name).string(); }
 
@@ -55,8 +55,7 @@ TEST(ConfigErrors, MandatoryChoiceAsksForIt) {
 TEST(ConfigErrors, FileStructureProblems) {
   EXPECT_THAT(config_error([] { compose_tree("errors", {}, "duplicate_key"); }),
               HasSubstr(errors_file("duplicate_key.yaml") + ":3:3: duplicate key 'port'"));
-  EXPECT_THAT(config_error([] { compose_tree("errors", {}, "two_self"); }),
-              HasSubstr("_self_ appears more than once"));
+  EXPECT_THAT(config_error([] { compose_tree("errors", {}, "two_self"); }), HasSubstr("_self_ appears more than once"));
   EXPECT_THAT(config_error([] { compose_tree("errors", {}, "malformed_entry"); }),
               HasSubstr(":2:5: malformed defaults entry '- mandatory db: mysql': unknown keyword 'mandatory'"));
   EXPECT_THAT(config_error([] { compose_tree("errors", {}, "not_a_mapping"); }),

@@ -7,10 +7,10 @@
 namespace specrouter {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::compose_tree;
 using testing::config_error;
 using testing::data_dir;
+using ::testing::HasSubstr;
 using testing::text_at;
 
 class Interpolation : public ::testing::Test {
@@ -95,8 +95,7 @@ TEST_F(Interpolation, MissingKeyIsAnErrorNamingBothPaths) {
 TEST_F(Interpolation, OtherErrors) {
   EXPECT_THAT(config_error([] { compose_tree("interp", {}, "unset_env"); }),
               HasSubstr("environment variable 'SPECROUTER_TEST_UNSET' is not set and has no default"));
-  EXPECT_THAT(config_error([] { compose_tree("interp", {}, "mandatory"); }),
-              HasSubstr("key 'data.path' is '?\?\?'"));
+  EXPECT_THAT(config_error([] { compose_tree("interp", {}, "mandatory"); }), HasSubstr("key 'data.path' is '?\?\?'"));
   EXPECT_THAT(config_error([] { compose_tree("interp", {}, "unclosed"); }), HasSubstr("is never closed"));
   EXPECT_THAT(config_error([] { compose_tree("interp", {}, "unknown_resolver"); }),
               HasSubstr("unknown resolver 'oc.time'"));

@@ -4,9 +4,9 @@
 namespace specrouter {
 namespace {
 
+using testing::config_error;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::config_error;
 
 std::vector<std::vector<std::string>> overrides_of(const std::vector<Job>& jobs) {
   std::vector<std::vector<std::string>> out;
@@ -53,10 +53,12 @@ TEST(Multirun, IntegerRangesFollowPython) {
 }
 
 TEST(Multirun, FloatRangesAreExactDecimals) {
-  EXPECT_THAT(overrides_of(expand_multirun({"lr=range(0,1,0.25)"})),
-              ElementsAre(ElementsAre("lr=0.0"), ElementsAre("lr=0.25"), ElementsAre("lr=0.5"), ElementsAre("lr=0.75")));
+  EXPECT_THAT(
+      overrides_of(expand_multirun({"lr=range(0,1,0.25)"})),
+      ElementsAre(ElementsAre("lr=0.0"), ElementsAre("lr=0.25"), ElementsAre("lr=0.5"), ElementsAre("lr=0.75")));
   const auto tenths = overrides_of(expand_multirun({"p=range(0.1,0.5,0.1)"}));
-  EXPECT_THAT(tenths, ElementsAre(ElementsAre("p=0.1"), ElementsAre("p=0.2"), ElementsAre("p=0.3"), ElementsAre("p=0.4")));
+  EXPECT_THAT(tenths,
+              ElementsAre(ElementsAre("p=0.1"), ElementsAre("p=0.2"), ElementsAre("p=0.3"), ElementsAre("p=0.4")));
   EXPECT_THAT(overrides_of(expand_multirun({"t=range(1.5,-0.5,-1)"})),
               ElementsAre(ElementsAre("t=1.5"), ElementsAre("t=0.5")));
   EXPECT_THAT(overrides_of(expand_multirun({"e=range(0,3e-3,1e-3)"})),

@@ -8,9 +8,9 @@ namespace specrouter {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::data_dir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::data_dir;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);

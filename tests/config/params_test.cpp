@@ -1,15 +1,16 @@
 // Declared parameters, Params, and the "did you mean" ranking.
-#include "config_test_util.h"
 #include "specrouter/plugin/params.h"
+
+#include "config_test_util.h"
 #include "specrouter/plugin/registry.h"
 
 namespace specrouter {
 namespace {
 
+using testing::config_error;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::config_error;
 
 std::vector<ParamSpec> ngram_specs() {
   return {int_param("max_ngram", 3, "longest n-gram matched"),
@@ -74,8 +75,7 @@ TEST(Params, FromSpecsErrors) {
               }),
               HasSubstr("unknown parameter 'max_ngarm'; did you mean 'max_ngram'?"));
   EXPECT_THAT(config_error([] {
-                Params::from_specs("drafter 'ngram'", ngram_specs(),
-                                   {{"window", std::string("wide")}});
+                Params::from_specs("drafter 'ngram'", ngram_specs(), {{"window", std::string("wide")}});
               }),
               HasSubstr("parameter 'window' expects int, got string wide"));
   EXPECT_THAT(config_error([] {

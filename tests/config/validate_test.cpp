@@ -4,19 +4,19 @@
 namespace specrouter {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::compose_tree;
 using testing::config_error;
 using testing::data_dir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 ComponentInfo ngram_info() {
   ComponentInfo info;
   info.kind = "drafter";
   info.name = "ngram";
   info.params = {int_param("max_ngram", 3, "longest n-gram matched"),
-                 float_param("temperature", 0.0, "sampling temperature"),
-                 string_list_param("stop", {}, "stop strings"), int_param("min_ngram", 1, "shortest n-gram")};
+                 float_param("temperature", 0.0, "sampling temperature"), string_list_param("stop", {}, "stop strings"),
+                 int_param("min_ngram", 1, "shortest n-gram")};
   return info;
 }
 
@@ -62,15 +62,16 @@ TEST(Validate, WrongTypeNamesExpectedAndFound) {
   const ComposedConfig config = compose_tree("validate");
   EXPECT_THAT(config_error([&] { validate_component(config, "wrong_type", ngram_info()); }),
               HasSubstr("config key 'wrong_type.max_ngram' (" + file() + ":11:3): expected int, found string four"));
-  EXPECT_THAT(config_error([&] { validate_component(config, "wrong_list", ngram_info()); }),
-              HasSubstr("config key 'wrong_list.stop[1]' (" + file() + ":14:3): expected string, found a sequence [b]"));
+  EXPECT_THAT(
+      config_error([&] { validate_component(config, "wrong_list", ngram_info()); }),
+      HasSubstr("config key 'wrong_list.stop[1]' (" + file() + ":14:3): expected string, found a sequence [b]"));
 }
 
 TEST(Validate, MissingRequiredValue) {
   const std::string message =
       config_error([] { validate_component(compose_tree("validate"), "missing_required", scheduler_info()); });
-  EXPECT_THAT(message, HasSubstr("missing config key 'missing_required.budget' (in 'missing_required', " + file() +
-                                 ":15:1)"));
+  EXPECT_THAT(message,
+              HasSubstr("missing config key 'missing_required.budget' (in 'missing_required', " + file() + ":15:1)"));
   EXPECT_THAT(message, HasSubstr("scheduler 'scheduler_x' requires float parameter 'budget' (seconds per step)"));
   EXPECT_THAT(message, HasSubstr("'+missing_required.budget=<value>'"));
   EXPECT_THAT(config_error([] { validate_component(compose_tree("validate"), "mandatory", scheduler_info()); }),
@@ -84,7 +85,8 @@ TEST(Validate, ShapeErrors) {
   EXPECT_THAT(config_error([&] { validate_component(config, "nowhere", ngram_info()); }),
               HasSubstr("config key 'nowhere' does not exist"));
   EXPECT_THAT(config_error([&] { validate_component(config, "missing_required", ngram_info()); }),
-              HasSubstr("key 'missing_required.plugin' (set at " + file() + ":16:3): is string scheduler_x but is "
+              HasSubstr("key 'missing_required.plugin' (set at " + file() +
+                        ":16:3): is string scheduler_x but is "
                         "validated as drafter 'ngram'"));
   EXPECT_THAT(config_error([&] { component_name(config, "not_a_mapping"); }),
               HasSubstr("a component is a mapping with 'plugin: <name>'"));

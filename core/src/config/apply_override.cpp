@@ -19,13 +19,13 @@ std::string origin_of_key(const Provenance& provenance, const std::string& path)
   return origin ? " (set at " + origin->describe() + ")" : "";
 }
 
-// "; did you mean 'a.port'?" for the first missing segment of `path`.
+// " (did you mean 'a.port'?)" for the first missing segment of `path`.
 std::string nearest_key_hint(const YAML::Node& root, const KeyPath& path) {
   const KeyPath found = existing_prefix(root, path);
   if (found.size() >= path.size()) return "";
   std::vector<std::string> near = nearest_names(path[found.size()].key, keys_at(root, found));
   if (near.empty()) return "";
-  return "; did you mean '" + child_path(format_key_path(found), near[0]) + "'?";
+  return " (did you mean '" + child_path(format_key_path(found), near[0]) + "'?)";
 }
 
 void set_value(YAML::Node root, const KeyPath& path, const YAML::Node& value, const Override& override,
@@ -47,8 +47,8 @@ void set_value(YAML::Node root, const KeyPath& path, const YAML::Node& value, co
     if (!blocker.IsMap()) {
       const std::string blocker_path = format_key_path(found);
       throw ConfigError(quoted(override) + ": '" + (blocker_path.empty() ? "<root>" : blocker_path) + "' is " +
-                        describe_value(blocker) + origin_of_key(provenance, blocker_path) +
-                        ", not a mapping, so '" + key + "' cannot be set below it");
+                        describe_value(blocker) + origin_of_key(provenance, blocker_path) + ", not a mapping, so '" +
+                        key + "' cannot be set below it");
     }
     for (std::size_t depth = found.size() + 1; depth <= parent.size(); ++depth) {
       provenance.replace(format_key_path(KeyPath(parent.begin(), parent.begin() + static_cast<std::ptrdiff_t>(depth))),
@@ -73,8 +73,8 @@ void apply_value_override(YAML::Node root, const Override& override, Provenance&
   switch (override.kind) {
     case Override::Kind::kSet:
       if (!existing.IsDefined()) {
-        throw ConfigError(quoted(override) + ": key '" + key + "' is not in the config" + nearest_key_hint(root, path) +
-                          "; to add it use '+" + override.text + "'");
+        throw ConfigError(quoted(override) + ": key '" + key + "' is not in the config; to add it use '+" +
+                          override.text + "'" + nearest_key_hint(root, path));
       }
       break;
     case Override::Kind::kAdd:

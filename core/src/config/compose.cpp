@@ -27,7 +27,10 @@ std::optional<std::string> group_option(const Override& override) {
   const YAML::Node value = detail::parse_value_text(*override.value, context);
   if (value.IsNull()) return std::nullopt;
   if (!value.IsScalar()) throw ConfigError(context + ": a config group takes one option name or null");
-  if (value.Scalar().empty()) throw ConfigError(context + ": the option is empty; to select nothing use '" + override.key_with_package() + "=null'");
+  if (value.Scalar().empty()) {
+    throw ConfigError(context + ": the option is empty; to select nothing use '" + override.key_with_package() +
+                      "=null'");
+  }
   return value.Scalar();
 }
 
@@ -60,8 +63,8 @@ bool add_group_override(const Override& override, detail::ConfigRepository& repo
     case Override::Kind::kSet:
     case Override::Kind::kForceAdd:
       // A later override of the same group replaces an earlier one.
-      defaults.overrides[key] = detail::GroupOverride{group_option(override), origin, override.text, true,
-                                                      override.kind == Override::Kind::kForceAdd, false};
+      defaults.overrides[key] = detail::GroupOverride{
+          group_option(override), origin, override.text, true, override.kind == Override::Kind::kForceAdd, false};
       return true;
   }
   return false;
@@ -118,9 +121,9 @@ ComposedConfig compose(const ComposeRequest& request) {
   for (const std::string& text : request.overrides) {
     Override override = parse_override(text);
     if (override.is_sweep()) {
-      throw ConfigError("command-line override '" + text + "' has several values: for a list write '" +
-                        override.key + "=[" + *override.value + "]', for a string quote it ('" + override.key +
-                        "=\"" + *override.value + "\"'), to sweep over them run a multirun");
+      throw ConfigError("command-line override '" + text + "' has several values: for a list write '" + override.key +
+                        "=[" + *override.value + "]', for a string quote it ('" + override.key + "=\"" +
+                        *override.value + "\"'), to sweep over them run a multirun");
     }
     if (!add_group_override(override, repo, defaults)) value_overrides.push_back(std::move(override));
   }

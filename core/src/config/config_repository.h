@@ -2,14 +2,14 @@
 // package headers, and the group folders. Private to the config module.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "specrouter/config/provenance.h"
 

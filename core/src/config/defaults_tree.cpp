@@ -33,7 +33,9 @@ std::string basename(const std::string& name) {
   return slash == std::string::npos ? name : name.substr(slash + 1);
 }
 
-std::string without_leading_slash(const std::string& path) { return !path.empty() && path[0] == '/' ? path.substr(1) : path; }
+std::string without_leading_slash(const std::string& path) {
+  return !path.empty() && path[0] == '/' ? path.substr(1) : path;
+}
 
 std::string join_list(const std::vector<std::string>& items) {
   std::string out;
@@ -94,8 +96,8 @@ class Builder {
     const ConfigFile* primary = repo_.load(request_.config_name);
     if (!primary) {
       throw ConfigError("primary config '" + request_.config_name + "' not found: no file " +
-                        repo_.file_of(request_.config_name).string() + " (configs there: " +
-                        join_list(repo_.options(dirname(request_.config_name))) + ")");
+                        repo_.file_of(request_.config_name).string() +
+                        " (configs there: " + join_list(repo_.options(dirname(request_.config_name))) + ")");
     }
     // Unlike Hydra, a primary config in a sub-folder still composes at the root.
     const std::string package = final_package("", std::nullopt, primary->package_header, "", "", "");
@@ -115,11 +117,12 @@ class Builder {
       if (override.used) continue;
       const std::string hint = suggestion(key);
       if (override.from_command_line) {
-        throw ConfigError(override.origin.describe() + ": config group '" + key + "' is not in the defaults list" +
-                          hint + "; to add it use '+" + key + "=" + override.option.value_or("null") + "'");
+        throw ConfigError(override.origin.describe() + ": config group '" + key +
+                          "' is not in the defaults list; to add it use '+" + key + "=" +
+                          override.option.value_or("null") + "'" + hint);
       }
       throw ConfigError(where(override.origin, override.text) + ": no defaults entry processed after it chooses '" +
-                        key + "' (an override changes a choice made by an earlier entry or an included config)" + hint);
+                        key + "'; an override changes a choice made by an earlier entry or an included config" + hint);
     }
     for (const auto& [key, deletion] : request_.deletions) {
       if (deletion.used) continue;
@@ -140,8 +143,8 @@ class Builder {
     std::vector<std::string> keys(it->second.begin(), it->second.end());
     keys.erase(std::remove(keys.begin(), keys.end(), key), keys.end());
     if (keys.empty()) return "";
-    if (keys.size() == 1) return "; did you mean '" + keys[0] + "'?";
-    return "; did you mean one of " + join_list(keys) + "?";
+    if (keys.size() == 1) return " (did you mean '" + keys[0] + "'?)";
+    return " (did you mean one of " + join_list(keys) + "?)";
   }
 
   std::string absolute_group(const DefaultsEntry& entry, const std::string& group_dir) const {
@@ -238,10 +241,13 @@ class Builder {
     if (auto it = choices_.find(key); it != choices_.end() && (it->second.option || option)) {
       const Choice& other = it->second;
       if (entry.external_append || other.external_append) {
-        const Choice& appended = entry.external_append ? Choice{option, where(origin, text), true} : other;
-        const std::string listed = entry.external_append ? other.where : where(entry.origin, entry.text);
-        throw ConfigError(appended.where + ": config group '" + key + "' is already in the defaults list (" + listed +
-                          "); to change its choice use '" + key + "=" + appended.option.value_or("null") + "'");
+        // Name the `+group=option` and point at the entry it collides with.
+        const bool this_appended = entry.external_append;
+        const std::string appended = this_appended ? where(origin, text) : other.where;
+        const std::string listed = this_appended ? other.where : where(entry.origin, entry.text);
+        const std::string wanted = (this_appended ? option : other.option).value_or("null");
+        throw ConfigError(appended + ": config group '" + key + "' is already in the defaults list (" + listed +
+                          "); to change its choice use '" + key + "=" + wanted + "'");
       }
       throw ConfigError(where(entry.origin, entry.text) + ": config group '" + key + "' is also chosen by " +
                         other.where + "; to change a choice write '- override " + key + ": " +
@@ -277,13 +283,16 @@ class Builder {
   std::vector<MergeStep> expand_config(const DefaultsEntry& entry, const std::string& group_dir,
                                        const std::string& parent_package) {
     const bool absolute = entry.group[0] == '/';
-    const std::string name = absolute ? entry.group.substr(1) : group_dir.empty() ? entry.group : group_dir + "/" + entry.group;
+    const std::string name = absolute            ? entry.group.substr(1)
+                             : group_dir.empty() ? entry.group
+                                                 : group_dir + "/" + entry.group;
     const ConfigFile* file = repo_.load(name);
     if (!file) {
       throw ConfigError(where(entry.origin, entry.text) + ": no config file " + repo_.file_of(name).string());
     }
-    const std::string package = final_package(parent_package, entry.package, file->package_header,
-                                              dirname(without_leading_slash(entry.group)), dirname(name), basename(name));
+    const std::string package =
+        final_package(parent_package, entry.package, file->package_header, dirname(without_leading_slash(entry.group)),
+                      dirname(name), basename(name));
     return expand_file(*file, dirname(name), package, false);
   }
 

@@ -46,7 +46,7 @@ struct MergeStep {
 
 /// The final defaults list.
 struct DefaultsResult {
-  std::vector<MergeStep> steps;                                ///< in merge order
+  std::vector<MergeStep> steps;                               ///< in merge order
   std::map<std::string, std::optional<std::string>> choices;  ///< override key -> final choice
 };
 

@@ -46,8 +46,11 @@ std::size_t find_top_level(const std::string& text, char separator) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (quote) {
-      if (c == '\\') ++i;
-      else if (c == quote) quote = 0;
+      if (c == '\\') {
+        ++i;
+      } else if (c == quote) {
+        quote = 0;
+      }
     } else if (c == '\'' || c == '"') {
       quote = c;
     } else if (c == '{' || c == '[') {
@@ -133,8 +136,11 @@ class Resolver {
       for (; j < text.size(); ++j) {
         const char c = text[j];
         if (quote) {
-          if (c == '\\') ++j;
-          else if (c == quote) quote = 0;
+          if (c == '\\') {
+            ++j;
+          } else if (c == quote) {
+            quote = 0;
+          }
         } else if (c == '\'' || c == '"') {
           quote = c;
         } else if (c == '{') {

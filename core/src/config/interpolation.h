@@ -1,10 +1,10 @@
 // Resolving `${...}` interpolations after composition. Private to the config module.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <chrono>
 #include <string>
-
-#include <yaml-cpp/yaml.h>
 
 #include "specrouter/config/provenance.h"
 

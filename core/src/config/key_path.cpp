@@ -93,9 +93,7 @@ std::string element_path(const std::string& parent, std::size_t index) {
   return parent + "[" + std::to_string(index) + "]";
 }
 
-KeyPath parent_of(const KeyPath& path) {
-  return path.empty() ? path : KeyPath(path.begin(), path.end() - 1);
-}
+KeyPath parent_of(const KeyPath& path) { return path.empty() ? path : KeyPath(path.begin(), path.end() - 1); }
 
 YAML::Node lookup(const YAML::Node& root, const KeyPath& path) {
   YAML::Node current;

@@ -41,11 +41,13 @@ void merge_file(YAML::Node root, const ConfigFile& file, const std::string& pack
   // Keys created (or replaced) to hold the package come from this file, without a line.
   for (std::size_t depth = 1; depth <= package_path.size(); ++depth) {
     const KeyPath prefix(package_path.begin(), package_path.begin() + static_cast<std::ptrdiff_t>(depth));
-    if (!lookup(root, prefix).IsMap()) provenance.replace(format_key_path(prefix), Origin{file.path.string(), 0, 0, ""});
+    if (!lookup(root, prefix).IsMap()) {
+      provenance.replace(format_key_path(prefix), Origin{file.path.string(), 0, 0, ""});
+    }
   }
   YAML::Node target = ensure_mapping(root, package_path);
-  merge_mapping(target, file.content, package, [&](const YAML::Node& node) { return origin_in(file.path, node); },
-                provenance);
+  const OriginOf from_file = [&](const YAML::Node& node) { return origin_in(file.path, node); };
+  merge_mapping(target, file.content, package, from_file, provenance);
 }
 
 }  // namespace specrouter::detail

@@ -2,10 +2,10 @@
 // from. Private to the config module.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <functional>
 #include <string>
-
-#include <yaml-cpp/yaml.h>
 
 #include "config_repository.h"
 #include "specrouter/config/provenance.h"

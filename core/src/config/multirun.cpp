@@ -78,7 +78,8 @@ std::optional<std::int64_t> scale_to(const std::optional<Decimal>& value, int di
   if (!value) return std::nullopt;
   std::int64_t units = value->units;
   for (int i = value->digits; i < digits; ++i) {
-    if (units > std::numeric_limits<std::int64_t>::max() / 10 || units < std::numeric_limits<std::int64_t>::min() / 10) {
+    if (units > std::numeric_limits<std::int64_t>::max() / 10 ||
+        units < std::numeric_limits<std::int64_t>::min() / 10) {
       return std::nullopt;
     }
     units *= 10;
@@ -164,8 +165,9 @@ std::vector<std::string> range_values(const std::string& arguments, const std::s
 
 std::vector<std::string> sweep_values(const std::string& value_text, const std::string& override_text) {
   if (is_call(value_text, "range")) return range_values(inner_arguments(value_text, "range"), override_text);
-  std::vector<std::string> values =
-      is_call(value_text, "choice") ? split_top_level(inner_arguments(value_text, "choice")) : split_top_level(value_text);
+  std::vector<std::string> values = is_call(value_text, "choice")
+                                        ? split_top_level(inner_arguments(value_text, "choice"))
+                                        : split_top_level(value_text);
   for (const std::string& value : values) {
     if (value.empty()) bad_sweep(override_text, "a sweep value is empty");
   }

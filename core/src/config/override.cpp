@@ -121,7 +121,10 @@ Override parse_override(const std::string& text) {
   for (char c : key) {
     if (!is_key_char(c)) malformed(text, std::string("character '") + c + "' is not allowed in a key");
   }
-  if (key.front() == '.' || key.back() == '.' || key.find("..") != std::string::npos) {
+  for (const char* empty : {"..", "//", "./", "/."}) {
+    if (key.find(empty) != std::string::npos) malformed(text, "the key '" + key + "' has an empty segment");
+  }
+  if (key.front() == '.' || key.back() == '.' || key.front() == '/' || key.back() == '/') {
     malformed(text, "the key '" + key + "' has an empty segment");
   }
   out.key = key;

@@ -20,7 +20,7 @@ std::string parent_path(const std::string& path) {
 }  // namespace
 
 std::string Origin::describe() const {
-  if (from_command_line()) return "command-line override '" + override + "'";
+  if (from_command_line()) return "command-line override '" + override_text + "'";
   if (file.empty()) return "an unknown source";
   std::string out = file;
   if (line > 0) out += ":" + std::to_string(line);

@@ -115,12 +115,13 @@ Params validate_component(const ComposedConfig& config, const std::string& key_p
       const std::string path = key_path + "." + key;
       if (key == kPluginKey) {
         if (!item.second.IsScalar() || item.second.Scalar() != info.name) {
-          throw ConfigError(config.describe_key(path) + ": is " + describe_value(item.second) + " but is validated as " +
-                            owner);
+          throw ConfigError(config.describe_key(path) + ": is " + describe_value(item.second) +
+                            " but is validated as " + owner);
         }
         continue;
       }
-      auto spec = std::find_if(info.params.begin(), info.params.end(), [&](const ParamSpec& s) { return s.name == key; });
+      auto spec =
+          std::find_if(info.params.begin(), info.params.end(), [&](const ParamSpec& s) { return s.name == key; });
       if (spec == info.params.end()) {
         std::vector<std::string> near = nearest_names(key, declared);
         std::string hint;

@@ -32,9 +32,9 @@ YAML::Node parse_value_text(const std::string& text, const std::string& context)
   try {
     node = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    const std::string expected = first == '[' ? "a flow list like [1, 2]"
-                               : first == '{' ? "a flow mapping like {a: 1, b: 2}"
-                                              : "a quoted string";
+    const std::string expected = first == '['   ? "a flow list like [1, 2]"
+                                 : first == '{' ? "a flow mapping like {a: 1, b: 2}"
+                                                : "a quoted string";
     throw ConfigError(context + ": value '" + text + "' is not valid YAML (expected " + expected + "): " + e.msg);
   }
   if ((first == '\'' || first == '"') && !node.IsScalar()) {

@@ -2,9 +2,9 @@
 // config module.
 #pragma once
 
-#include <string>
-
 #include <yaml-cpp/yaml.h>
+
+#include <string>
 
 namespace specrouter::detail {
 

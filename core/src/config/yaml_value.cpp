@@ -92,9 +92,7 @@ bool is_scalar_collection(const YAML::Node& node) {
 void emit(YAML::Emitter& out, const YAML::Node& node, bool flow) {
   switch (yaml_type(node)) {
     case YamlType::kUndefined:
-    case YamlType::kNull:
-      out << YAML::Null;
-      return;
+    case YamlType::kNull: out << YAML::Null; return;
     case YamlType::kString:
       // Quote strings that a reader would otherwise take for a number, bool or null.
       if (infer_plain_type(node.Scalar()) != YamlType::kString) out << YAML::DoubleQuoted;
@@ -102,9 +100,7 @@ void emit(YAML::Emitter& out, const YAML::Node& node, bool flow) {
       return;
     case YamlType::kBool:
     case YamlType::kInt:
-    case YamlType::kFloat:
-      out << node.Scalar();
-      return;
+    case YamlType::kFloat: out << node.Scalar(); return;
     case YamlType::kSequence:
       if (flow || is_scalar_collection(node)) out << YAML::Flow;
       out << YAML::BeginSeq;
@@ -193,7 +189,9 @@ std::int64_t yaml_to_int(const YAML::Node& node) {
   if (ec != std::errc() || end != text.data() + text.size() || magnitude > limit) {
     throw ConfigError("integer '" + node.Scalar() + "' is not a 64-bit integer");
   }
-  if (negative) return magnitude == limit ? std::numeric_limits<std::int64_t>::min() : -static_cast<std::int64_t>(magnitude);
+  if (negative) {
+    return magnitude == limit ? std::numeric_limits<std::int64_t>::min() : -static_cast<std::int64_t>(magnitude);
+  }
   return static_cast<std::int64_t>(magnitude);
 }
 

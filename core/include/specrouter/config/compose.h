@@ -4,14 +4,14 @@
 /// @brief Composing one config from a config folder, a defaults list and command-line
 /// overrides (Hydra's model). See docs/config.md for the user guide.
 
+#include <yaml-cpp/yaml.h>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "specrouter/config/provenance.h"
 
@@ -41,15 +41,15 @@ struct ConfigSource {
 /// The result of compose(): the resolved config, where each value came from, and the
 /// group choices made.
 ///
-/// Nodes returned by root(), find() and at() share the composed tree; clone them
-/// (`YAML::Clone`) before changing them.
+/// Nodes returned by root(), find() and at() share the composed tree, and so do copies
+/// of a ComposedConfig (yaml-cpp nodes are handles); clone them (`YAML::Clone`) before
+/// changing them.
 class ComposedConfig {
  public:
   /// An empty config.
   ComposedConfig() = default;
   /// Assembles a result (compose() does this; tests may too).
-  ComposedConfig(YAML::Node root, Provenance provenance,
-                 std::map<std::string, std::optional<std::string>> choices,
+  ComposedConfig(YAML::Node root, Provenance provenance, std::map<std::string, std::optional<std::string>> choices,
                  std::vector<ConfigSource> sources, std::vector<std::string> overrides,
                  std::chrono::system_clock::time_point now);
 

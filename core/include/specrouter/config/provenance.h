@@ -12,13 +12,13 @@ namespace specrouter {
 
 /// The source that last set one key of a composed config.
 struct Origin {
-  std::string file;      ///< config file that set the key; empty for a command-line override
-  int line = 0;          ///< 1-based line in `file`; 0 when unknown
-  int column = 0;        ///< 1-based column in `file`; 0 when unknown
-  std::string override;  ///< the command-line override that set the key; empty for a file
+  std::string file;           ///< config file that set the key; empty for a command-line override
+  int line = 0;               ///< 1-based line in `file`; 0 when unknown
+  int column = 0;             ///< 1-based column in `file`; 0 when unknown
+  std::string override_text;  ///< the command-line override that set the key; empty for a file
 
   /// True when a command-line override set the key.
-  bool from_command_line() const { return !override.empty(); }
+  bool from_command_line() const { return !override_text.empty(); }
 
   /// One-line description: `configs/db/mysql.yaml:3:5` or `command-line override 'db.port=1'`.
   std::string describe() const;

@@ -9,10 +9,10 @@
 /// `on` and any quoted scalar) a string. Writing uses the same rules in reverse, quoting
 /// a string whenever it would otherwise read back as another type.
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdint>
 #include <string>
-
-#include <yaml-cpp/yaml.h>
 
 namespace specrouter {
 
