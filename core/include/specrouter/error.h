@@ -39,4 +39,18 @@ class CheckpointError : public Error {
   using Error::Error;
 };
 
+/// A sequence does not fit: a prompt exceeds the model's context, or a KV cache has no
+/// room left for the tokens asked of it. Nothing was modified when it is thrown.
+class CapacityError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A caller broke an interface's contract (an unknown sequence id, a parent index out of
+/// range, a negative length); the message names the argument and its value.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace specrouter

@@ -1,0 +1,107 @@
+#include "specrouter/model/generate.h"
+
+#include <algorithm>
+#include <random>
+#include <string>
+
+#include <c10/core/InferenceMode.h>
+
+#include "specrouter/error.h"
+
+namespace specrouter {
+namespace {
+
+// One sequence being generated.
+struct Running {
+  std::size_t prompt_index = 0;
+  std::mt19937_64 rng;
+  std::vector<TokenId> next_input;  // tokens fed in the next pass
+};
+
+std::mt19937_64 sequence_rng(std::uint64_t seed, std::size_t prompt_index) {
+  std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
+                    static_cast<std::uint32_t>(prompt_index), static_cast<std::uint32_t>(prompt_index >> 32)};
+  return std::mt19937_64(seq);
+}
+
+}  // namespace
+
+const char* to_string(FinishReason reason) {
+  switch (reason) {
+    case FinishReason::kEos: return "eos";
+    case FinishReason::kMaxTokens: return "max_tokens";
+    case FinishReason::kContext: return "context";
+  }
+  return "?";
+}
+
+std::vector<GenerationResult> generate(Model& model, std::span<const std::vector<TokenId>> prompts,
+                                       const GenerationOptions& options) {
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    const auto length = static_cast<std::int64_t>(prompts[i].size());
+    if (length == 0) throw UsageError("generate: prompt " + std::to_string(i) + " is empty");
+    if (length > model.max_context()) {
+      throw CapacityError("generate: prompt " + std::to_string(i) + " has " + std::to_string(length) +
+                          " tokens, more than the model's context of " + std::to_string(model.max_context()));
+    }
+  }
+  std::vector<GenerationResult> results(prompts.size());
+  if (options.max_new_tokens <= 0) return results;
+
+  c10::InferenceMode guard;
+  std::unique_ptr<KvCache> cache = model.make_kv_cache();
+  std::vector<Running> running;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    cache->add_sequence(static_cast<SequenceId>(i));
+    running.push_back({i, sequence_rng(options.seed, i), prompts[i]});
+  }
+
+  const std::int64_t vocab = model.vocab_size();
+  while (!running.empty()) {
+    std::vector<SequenceInput> batch;
+    batch.reserve(running.size());
+    for (const Running& r : running) {
+      SequenceInput input;
+      input.sequence = static_cast<SequenceId>(r.prompt_index);
+      input.tokens = r.next_input;
+      batch.push_back(input);
+    }
+    const ForwardOutput output = model.forward(batch, *cache);
+    const at::Tensor logits = output.logits.to(at::kFloat);  // [running, vocab] on the CPU
+    const at::Tensor probs = options.sampling.greedy() ? at::Tensor() : sampling_distribution(logits, options.sampling);
+
+    std::vector<Running> still_running;
+    for (std::size_t b = 0; b < running.size(); ++b) {
+      Running& r = running[b];
+      GenerationResult& result = results[r.prompt_index];
+      TokenId token = 0;
+      if (options.sampling.greedy()) {
+        token = argmax({logits[static_cast<std::int64_t>(b)].data_ptr<float>(), static_cast<std::size_t>(vocab)});
+      } else {
+        token = sample_from_distribution(
+            {probs[static_cast<std::int64_t>(b)].data_ptr<float>(), static_cast<std::size_t>(vocab)},
+            next_uniform(r.rng));
+      }
+      result.tokens.push_back(token);
+
+      const auto id = static_cast<SequenceId>(r.prompt_index);
+      if (std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), token) !=
+          options.eos_token_ids.end()) {
+        result.finish_reason = FinishReason::kEos;
+      } else if (static_cast<std::int64_t>(result.tokens.size()) >= options.max_new_tokens) {
+        result.finish_reason = FinishReason::kMaxTokens;
+      } else if (cache->length(id) >= model.max_context()) {
+        result.finish_reason = FinishReason::kContext;
+      } else {
+        r.next_input.assign(1, token);
+        still_running.push_back(std::move(r));
+        continue;
+      }
+      cache->release(id);
+    }
+    running = std::move(still_running);
+  }
+  return results;
+}
+
+}  // namespace specrouter

@@ -1,0 +1,280 @@
+// The same model computed different ways must agree: incremental decoding with the KV
+// cache versus one full pass, a ragged batch versus each sequence alone, a tree-masked
+// pass versus each root-to-leaf branch, rollback and forks versus never having run the
+// discarded tokens. Every variant of the family, in float64 and float32.
+#include <gtest/gtest.h>
+
+#include <ATen/ops/cat.h>
+#include <c10/core/InferenceMode.h>
+
+#include "model_test_util.h"
+#include "specrouter/error.h"
+#include "specrouter/model/contiguous_kv_cache.h"
+
+namespace specrouter::testing {
+namespace {
+
+struct Case {
+  std::string variant;
+  c10::ScalarType dtype;
+};
+
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  return info.param.variant + (info.param.dtype == at::kDouble ? "_f64" : "_f32");
+}
+
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  for (const Variant& variant : all_variants()) {
+    cases.push_back({variant.name, at::kDouble});
+    cases.push_back({variant.name, at::kFloat});
+  }
+  return cases;
+}
+
+class ForwardConsistency : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    config_ = variant_config(GetParam().variant);
+    model_ = random_model(config_, GetParam().dtype);
+    tolerance_ = tolerance_for(GetParam().dtype);
+  }
+
+  ModelConfig config_;
+  std::unique_ptr<TransformerModel> model_;
+  double tolerance_ = 0;
+  c10::InferenceMode inference_;
+};
+
+TEST_P(ForwardConsistency, IncrementalDecodingMatchesOneFullPass) {
+  // 30 tokens: the full pass (> 16 tokens) takes the fused-attention path, the chunks
+  // the short-query path; the windows of 4 and 5 cut into the cached prefix.
+  const std::vector<TokenId> tokens = make_tokens(30, config_.vocab_size, 7);
+  const at::Tensor full = full_forward_logits(*model_, tokens);
+  ASSERT_EQ(full.size(0), 30);
+
+  auto cache = model_->make_kv_cache(/*initial_capacity=*/4);  // forces growth by doubling
+  cache->add_sequence(3);
+  std::vector<at::Tensor> pieces;
+  std::size_t done = 0;
+  for (std::size_t chunk : {7u, 1u, 3u, 1u, 1u, 9u, 2u, 6u}) {
+    const std::vector<TokenId> part(tokens.begin() + static_cast<long>(done),
+                                    tokens.begin() + static_cast<long>(done + chunk));
+    const SequenceInput input = chain_input(3, part);
+    pieces.push_back(model_->forward({&input, 1}, *cache).logits);
+    done += chunk;
+  }
+  ASSERT_EQ(done, tokens.size());
+  EXPECT_EQ(cache->length(3), 30);
+  EXPECT_LT(max_abs_diff(at::cat(pieces), full), tolerance_);
+}
+
+TEST_P(ForwardConsistency, RaggedBatchMatchesEachSequenceAlone) {
+  // Three sequences with different cached prefixes and new-token counts, one of them
+  // long enough (20) to take the fused path over a cached prefix.
+  const std::vector<std::vector<TokenId>> prefixes = {
+      make_tokens(5, config_.vocab_size, 1), make_tokens(11, config_.vocab_size, 2), make_tokens(1, config_.vocab_size, 3)};
+  const std::vector<std::vector<TokenId>> news = {
+      make_tokens(1, config_.vocab_size, 4), make_tokens(20, config_.vocab_size, 5), make_tokens(4, config_.vocab_size, 6)};
+
+  auto batched = model_->make_kv_cache();
+  std::vector<SequenceInput> prefill;
+  for (std::size_t i = 0; i < prefixes.size(); ++i) {
+    batched->add_sequence(static_cast<SequenceId>(10 + i));
+    prefill.push_back(chain_input(static_cast<SequenceId>(10 + i), prefixes[i], LogitsWanted::kNone));
+  }
+  model_->forward(prefill, *batched);
+  std::vector<SequenceInput> step;
+  for (std::size_t i = 0; i < news.size(); ++i) step.push_back(chain_input(static_cast<SequenceId>(10 + i), news[i]));
+  const ForwardOutput together = model_->forward(step, *batched);
+  ASSERT_EQ(together.row_offsets, (std::vector<std::int64_t>{0, 1, 21, 25}));
+
+  for (std::size_t i = 0; i < news.size(); ++i) {
+    std::vector<TokenId> whole = prefixes[i];
+    whole.insert(whole.end(), news[i].begin(), news[i].end());
+    const at::Tensor alone = full_forward_logits(*model_, whole).narrow(0, static_cast<std::int64_t>(prefixes[i].size()),
+                                                                        static_cast<std::int64_t>(news[i].size()));
+    const at::Tensor rows = together.logits.narrow(0, together.row_offsets[i], static_cast<std::int64_t>(news[i].size()));
+    EXPECT_LT(max_abs_diff(rows, alone), tolerance_) << "sequence " << i;
+  }
+}
+
+// A tree of new tokens after a cached prefix, and every root-to-leaf path run as a chain.
+void check_tree(Model& model, const ModelConfig& config, const std::vector<std::int32_t>& parents, double tolerance) {
+  const std::vector<TokenId> prefix = make_tokens(9, config.vocab_size, 11);
+  const std::vector<TokenId> nodes = make_tokens(static_cast<std::int64_t>(parents.size()), config.vocab_size, 12);
+  auto cache = model.make_kv_cache();
+  cache->add_sequence(0);
+  const SequenceInput first = chain_input(0, prefix, LogitsWanted::kNone);
+  model.forward({&first, 1}, *cache);
+  SequenceInput tree = chain_input(0, nodes, LogitsWanted::kAll);
+  tree.parents = parents;
+  const at::Tensor tree_logits = model.forward({&tree, 1}, *cache).logits;
+
+  std::vector<bool> is_parent(parents.size(), false);
+  for (std::int32_t parent : parents) {
+    if (parent >= 0) is_parent[static_cast<std::size_t>(parent)] = true;
+  }
+  int leaves = 0;
+  for (std::size_t leaf = 0; leaf < parents.size(); ++leaf) {
+    if (is_parent[leaf]) continue;
+    ++leaves;
+    std::vector<std::int64_t> path;
+    for (auto node = static_cast<std::int32_t>(leaf); node >= 0; node = parents[static_cast<std::size_t>(node)]) {
+      path.insert(path.begin(), node);
+    }
+    std::vector<TokenId> chain = prefix;
+    for (std::int64_t node : path) chain.push_back(nodes[static_cast<std::size_t>(node)]);
+    const at::Tensor chain_logits = full_forward_logits(model, chain);
+    for (std::size_t depth = 0; depth < path.size(); ++depth) {
+      EXPECT_LT(max_abs_diff(tree_logits[path[depth]], chain_logits[static_cast<std::int64_t>(prefix.size() + depth)]),
+                tolerance)
+          << "leaf " << leaf << " node " << path[depth];
+    }
+  }
+  EXPECT_GE(leaves, 2);
+}
+
+TEST_P(ForwardConsistency, TreeMatchesEachBranch) {
+  // Two roots; depth up to 3 (longer than the window of 4 with the prefix).
+  check_tree(*model_, config_, {-1, 0, 0, 1, 1, 2, -1, 6, 3}, tolerance_);
+}
+
+TEST_P(ForwardConsistency, LargeTreeMatchesEachBranch) {
+  // 20 nodes take the fused-attention path with an explicit mask.
+  check_tree(*model_, config_, {-1, 0, 1, 2, 3, 4, 5, 6, 0, 8, 9, 10, 11, 1, 13, 14, -1, 16, 17, 2}, tolerance_);
+}
+
+TEST_P(ForwardConsistency, KeptTreePathContinuesLikeALinearRun) {
+  const std::vector<TokenId> prefix = make_tokens(6, config_.vocab_size, 21);
+  const std::vector<TokenId> nodes = make_tokens(6, config_.vocab_size, 22);
+  const std::vector<std::int32_t> parents = {-1, 0, 0, 2, 1, 4};  // paths 0-1-4-5 and 0-2-3
+  auto cache = model_->make_kv_cache();
+  cache->add_sequence(0);
+  const SequenceInput first = chain_input(0, prefix, LogitsWanted::kNone);
+  model_->forward({&first, 1}, *cache);
+  SequenceInput tree = chain_input(0, nodes, LogitsWanted::kNone);
+  tree.parents = parents;
+  model_->forward({&tree, 1}, *cache);
+
+  const std::vector<std::int64_t> accepted = {0, 2, 3};
+  cache->keep_path(0, static_cast<std::int64_t>(prefix.size()), accepted);
+  ASSERT_EQ(cache->length(0), 9);
+  const std::vector<TokenId> next = make_tokens(3, config_.vocab_size, 23);
+  const SequenceInput step = chain_input(0, next);
+  const at::Tensor continued = model_->forward({&step, 1}, *cache).logits;
+
+  std::vector<TokenId> linear = prefix;
+  for (std::int64_t node : accepted) linear.push_back(nodes[static_cast<std::size_t>(node)]);
+  linear.insert(linear.end(), next.begin(), next.end());
+  EXPECT_LT(max_abs_diff(continued, full_forward_logits(*model_, linear).narrow(0, 9, 3)), tolerance_);
+}
+
+TEST_P(ForwardConsistency, RollbackAndForkMatchNeverHavingRunTheTokens) {
+  const std::vector<TokenId> prefix = make_tokens(8, config_.vocab_size, 31);
+  const std::vector<TokenId> rejected = make_tokens(5, config_.vocab_size, 32);
+  const std::vector<TokenId> next = make_tokens(2, config_.vocab_size, 33);
+  auto cache = model_->make_kv_cache();
+  cache->add_sequence(0);
+  SequenceInput input = chain_input(0, prefix, LogitsWanted::kNone);
+  model_->forward({&input, 1}, *cache);
+  cache->fork(0, 1);
+  input = chain_input(0, rejected, LogitsWanted::kNone);
+  model_->forward({&input, 1}, *cache);
+  cache->truncate(0, 8);
+
+  std::vector<SequenceInput> both = {chain_input(0, next), chain_input(1, next)};
+  const ForwardOutput output = model_->forward(both, *cache);
+  std::vector<TokenId> linear = prefix;
+  linear.insert(linear.end(), next.begin(), next.end());
+  const at::Tensor expected = full_forward_logits(*model_, linear).narrow(0, 8, 2);
+  EXPECT_LT(max_abs_diff(output.logits.narrow(0, 0, 2), expected), tolerance_);
+  EXPECT_LT(max_abs_diff(output.logits.narrow(0, 2, 2), expected), tolerance_);
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, ForwardConsistency, ::testing::ValuesIn(all_cases()), case_name);
+
+TEST(ForwardPass, SlidingWindowChangesLongSequences) {
+  // The window must matter: the same weights without it give different late logits,
+  // and identical logits while the sequence fits in the window.
+  c10::InferenceMode guard;
+  const ModelConfig windowed = variant_config("mistral_window");
+  ModelConfig full = windowed;
+  full.layer_windows.assign(2, std::nullopt);
+  auto a = random_model(windowed, at::kDouble);
+  auto b = random_model(full, at::kDouble);
+  const std::vector<TokenId> tokens = make_tokens(12, windowed.vocab_size, 41);
+  const at::Tensor la = full_forward_logits(*a, tokens);
+  const at::Tensor lb = full_forward_logits(*b, tokens);
+  EXPECT_LT(max_abs_diff(la.narrow(0, 0, 5), lb.narrow(0, 0, 5)), 1e-12);
+  EXPECT_GT(max_abs_diff(la.narrow(0, 5, 7), lb.narrow(0, 5, 7)), 1e-3);
+}
+
+TEST(ForwardPass, ListedLogitsAndHiddenStates) {
+  c10::InferenceMode guard;
+  const ModelConfig config = variant_config("llama");
+  auto model = random_model(config, at::kDouble);
+  const std::vector<TokenId> tokens = make_tokens(6, config.vocab_size, 51);
+  const at::Tensor all = full_forward_logits(*model, tokens);
+
+  auto cache = model->make_kv_cache();
+  cache->add_sequence(0);
+  const std::vector<std::int32_t> wanted = {4, 1, 4};
+  SequenceInput input = chain_input(0, tokens, LogitsWanted::kListed);
+  input.logits_for = wanted;
+  ForwardOptions options;
+  options.return_hidden = true;
+  const ForwardOutput output = model->forward({&input, 1}, *cache, options);
+  ASSERT_EQ(output.logits.size(0), 3);
+  EXPECT_EQ(output.logits.scalar_type(), at::kDouble);
+  EXPECT_LT(max_abs_diff(output.logits[0], all[4]), 1e-12);
+  EXPECT_LT(max_abs_diff(output.logits[1], all[1]), 1e-12);
+  ASSERT_EQ(output.hidden.sizes(), (std::vector<std::int64_t>{3, config.hidden_size}));
+}
+
+TEST(ForwardPass, BadInputsChangeNothing) {
+  c10::InferenceMode guard;
+  const ModelConfig config = variant_config("llama");
+  auto model = random_model(config, at::kFloat);
+  auto cache = model->make_kv_cache();
+  cache->add_sequence(0);
+  cache->add_sequence(1);
+  const std::vector<TokenId> ok = {3, 4, 5};
+  const std::vector<TokenId> bad_token = {3, 97};
+  std::vector<SequenceInput> batch = {chain_input(0, ok), chain_input(1, bad_token)};
+  EXPECT_THROW(model->forward(batch, *cache), UsageError);
+  EXPECT_EQ(cache->length(0), 0);
+
+  SequenceInput tree = chain_input(0, ok);
+  const std::vector<std::int32_t> forward_parent = {-1, 2, 0};
+  tree.parents = forward_parent;
+  EXPECT_THROW(model->forward({&tree, 1}, *cache), UsageError);
+
+  const SequenceInput unknown = chain_input(7, ok);
+  EXPECT_THROW(model->forward({&unknown, 1}, *cache), UsageError);
+  batch = {chain_input(0, ok), chain_input(0, ok)};
+  EXPECT_THROW(model->forward(batch, *cache), UsageError);
+
+  const std::vector<TokenId> too_long = make_tokens(config.max_position_embeddings + 1, config.vocab_size, 1);
+  const SequenceInput long_input = chain_input(1, too_long);
+  EXPECT_THROW(model->forward({&long_input, 1}, *cache), CapacityError);
+  EXPECT_EQ(cache->length(0), 0);
+  EXPECT_EQ(cache->length(1), 0);
+}
+
+TEST(ForwardPass, BFloat16RunsCloseToFloat32) {
+  c10::InferenceMode guard;
+  const ModelConfig config = variant_config("qwen3_qknorm");
+  auto f32 = random_model(config, at::kFloat);
+  auto bf16 = random_model(config, at::kBFloat16);
+  const std::vector<TokenId> tokens = make_tokens(20, config.vocab_size, 61);
+  const at::Tensor reference = full_forward_logits(*f32, tokens);
+  const at::Tensor reduced = full_forward_logits(*bf16, tokens);
+  EXPECT_EQ(reduced.scalar_type(), at::kFloat);
+  // bfloat16 keeps 8 bits of mantissa: logits of magnitude ~1-5 land within a few tenths.
+  EXPECT_LT(max_abs_diff(reduced, reference), 0.5);
+  EXPECT_GT(max_abs_diff(reduced, reference), 0.0);
+}
+
+}  // namespace
+}  // namespace specrouter::testing
