@@ -1,10 +1,10 @@
 # specrouter_add_test(<name> SOURCES <files...> [LIBS <targets...>] [LABELS <labels...>] [TIMEOUT <s>])
 #
-# One GoogleTest executable, linked to the core and gtest_main, whose tests CTest
-# discovers one by one. Tests find the source tree, the build tree, the plugin folder
+# One GoogleTest executable, linked to the core and gtest_main, registered as one CTest
+# test (every process pays libtorch's load time, so one process per executable rather
+# than per test case; gtest's own output still lists every case). Tests find the source tree, the build tree, the plugin folder
 # and the project's Python through compile definitions, never through the working
 # directory.
-include(GoogleTest)
 find_package(GTest REQUIRED)
 
 function(specrouter_add_test name)
@@ -19,7 +19,6 @@ function(specrouter_add_test name)
     SPECROUTER_BINARY_DIR="${PROJECT_BINARY_DIR}"
     SPECROUTER_TEST_PLUGIN_DIR="${SPECROUTER_PLUGIN_OUTPUT_DIR}"
     SPECROUTER_PYTHON="${SPECROUTER_PYTHON}")
-  gtest_discover_tests(${name}
-    DISCOVERY_TIMEOUT 120
-    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+  add_test(NAME ${name} COMMAND ${name} --gtest_color=no)
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
 endfunction()

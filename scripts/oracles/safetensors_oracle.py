@@ -13,6 +13,7 @@ Commands (every output folder must exist):
   check DIR   loads the C++-written DIR/cpp.safetensors and folder DIR/cpp_folder and
               compares them with DIR/cpp.tsv + DIR/cpp.bin; re-saves with the library and
               compares the bytes.
+  safetensors DIR   check DIR, then files DIR (one interpreter start for both).
 
 Manifests are TSV, one tensor per line: name, dtype, comma-separated shape, byte offset
 into the companion .bin file, byte count. Metadata manifests hold key<TAB>value lines.
@@ -223,11 +224,20 @@ def command_check(directory):
     print("OK sharded folder loads identically")
 
 
+def command_safetensors(directory):
+    command_check(directory)
+    command_files(directory)
+
+
+COMMANDS = {"files": command_files, "llama": command_llama, "check": command_check,
+            "safetensors": command_safetensors}
+
+
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("files", "llama", "check"):
+    if len(argv) != 3 or argv[1] not in COMMANDS:
         print(__doc__)
         return 2
-    {"files": command_files, "llama": command_llama, "check": command_check}[argv[1]](argv[2])
+    COMMANDS[argv[1]](argv[2])
     return 0
 
 

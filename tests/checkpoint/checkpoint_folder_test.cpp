@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <optional>
 
 #include "specrouter/checkpoint/checkpoint_folder.h"
 #include "specrouter/checkpoint/checkpoint_writer.h"
@@ -74,6 +75,14 @@ TEST(CheckpointFolder, OpensASingleFileCheckpoint) {
   }
   EXPECT_EQ(folder.total_bytes(), total);
   EXPECT_FALSE(folder.has("model.layers.1.mlp.up_proj.weight"));
+
+  // A copy stays valid after the original is gone.
+  std::optional<CheckpointFolder> copy;
+  {
+    const CheckpointFolder original = CheckpointFolder::open(dir.path());
+    copy = original;
+  }
+  EXPECT_TRUE(testing::same_bytes(copy->tensor(tensors[0].name).bytes(), tensors[0].bytes));
 }
 
 TEST(CheckpointFolder, OpensAShardedCheckpoint) {

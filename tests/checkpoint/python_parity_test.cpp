@@ -110,12 +110,41 @@ std::vector<TensorToWrite> views_to_write(const std::vector<TensorView>& views) 
   return out;
 }
 
-TEST_F(PythonParity, SafetensorsFilesReadBitIdenticalAndRewriteByteForByte) {
-  run_oracle("files", dir_.path());
+// Files and a sharded folder written here, with their manifest, for the oracle to check.
+void write_cpp_files(const fs::path& dir) {
+  std::vector<testing::OwnedTensor> tensors;
+  std::uint32_t seed = 100;
+  for (const Dtype dtype : kAllDtypes) {
+    tensors.push_back(testing::random_tensor("w." + std::string(dtype_name(dtype)), dtype, {2, 3}, seed++));
+  }
+  tensors.push_back(testing::random_tensor("scalar", Dtype::kF32, {}, seed++));
+  tensors.push_back(testing::random_tensor("empty", Dtype::kBF16, {0, 4}, seed++));
+  tensors.push_back(testing::random_tensor("emb.é", Dtype::kBF16, {16, 4}, seed++));
+  // Finite floats only: random bits may spell NaNs, which compare unequal in Python.
+  for (testing::OwnedTensor& tensor : tensors) {
+    if (is_float_dtype(tensor.dtype) || tensor.dtype == Dtype::kF8E4M3 || tensor.dtype == Dtype::kF8E5M2) {
+      std::vector<float> values(tensor.bytes.size() / element_size(tensor.dtype));
+      for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.25f - 1.0f;
+      if (is_float_dtype(tensor.dtype)) tensor.bytes = from_float32(values, tensor.dtype);
+      else std::fill(tensor.bytes.begin(), tensor.bytes.end(), std::byte{0x38});
+    }
+  }
+  const SafetensorsMetadata metadata = {{"format", "pt"}};
+  write_safetensors(dir / "cpp.safetensors", testing::to_write(tensors), metadata);
+  CheckpointWriteOptions options;
+  options.max_shard_bytes = 64;
+  write_checkpoint_folder(dir / "cpp_folder", testing::to_write(tensors), "{}", options);
+  write_manifest(dir / "cpp", tensors, metadata);
+}
+
+// Files written by `safetensors.torch.save_file` read bit-identically and rewrite to the
+// same bytes.
+void check_python_written_files(const fs::path& dir) {
   for (const std::string stem : {"dtypes", "nometa"}) {
-    const fs::path path = dir_ / (stem + ".safetensors");
+    SCOPED_TRACE(stem);
+    const fs::path path = dir / (stem + ".safetensors");
     const SafetensorsFile file = SafetensorsFile::open(path);
-    const std::vector<ManifestEntry> manifest = read_manifest(dir_ / stem);
+    const std::vector<ManifestEntry> manifest = read_manifest(dir / stem);
     ASSERT_EQ(file.names().size(), manifest.size());
     for (const ManifestEntry& entry : manifest) expect_matches_manifest(file.tensor(entry.name), entry);
     EXPECT_EQ(file.has_metadata(), stem == "dtypes");
@@ -123,17 +152,16 @@ TEST_F(PythonParity, SafetensorsFilesReadBitIdenticalAndRewriteByteForByte) {
 
     const std::optional<SafetensorsMetadata> metadata =
         file.has_metadata() ? std::optional(file.metadata()) : std::nullopt;
-    write_safetensors(dir_ / "rewritten.safetensors", views_to_write(file.tensors()), metadata);
-    EXPECT_TRUE(testing::same_bytes(testing::read_bytes(dir_ / "rewritten.safetensors"),
+    write_safetensors(dir / "rewritten.safetensors", views_to_write(file.tensors()), metadata);
+    EXPECT_TRUE(testing::same_bytes(testing::read_bytes(dir / "rewritten.safetensors"),
                                     testing::read_bytes(path)))
-        << stem << ": the rewrite differs from the library's file";
+        << "the rewrite differs from the library's file";
   }
 }
 
 // torch's float32 -> bfloat16/half rounding and its widening of every 16-bit pattern.
-TEST_F(PythonParity, FloatConversionsMatchTorch) {
-  run_oracle("files", dir_.path());
-  const SafetensorsFile file = SafetensorsFile::open(dir_ / "conversions.safetensors");
+void check_conversions_match_torch(const fs::path& dir) {
+  const SafetensorsFile file = SafetensorsFile::open(dir / "conversions.safetensors");
   const std::vector<float> source = to_float32(Dtype::kF32, file.tensor("conv.source").bytes());
   const auto* bf16 = reinterpret_cast<const std::uint16_t*>(file.tensor("conv.bf16").data);
   const auto* f16 = reinterpret_cast<const std::uint16_t*>(file.tensor("conv.f16").data);
@@ -167,8 +195,20 @@ TEST_F(PythonParity, FloatConversionsMatchTorch) {
   }
 }
 
+TEST_F(PythonParity, SafetensorsLibraryAgreesBothWays) {
+  write_cpp_files(dir_.path());
+  // One interpreter start: checks what was written here, then writes its own files.
+  const std::string output = run_oracle("safetensors", dir_.path());
+  EXPECT_THAT(output, HasSubstr("OK single file loads identically and equals the library's bytes"));
+  EXPECT_THAT(output, HasSubstr("OK sharded folder loads identically"));
+  ASSERT_FALSE(HasFailure()) << "the oracle failed; its files are incomplete";
+  check_python_written_files(dir_.path());
+  check_conversions_match_torch(dir_.path());
+}
+
 TEST_F(PythonParity, TransformersCheckpointsReadBitIdenticalAndRewriteByteForByte) {
   run_oracle("llama", dir_.path());
+  ASSERT_FALSE(HasFailure()) << "the oracle failed";
   const std::vector<ManifestEntry> state_dict = read_manifest(dir_ / "llama");
 
   for (const std::string saved : {"llama", "llama_single"}) {
@@ -205,36 +245,6 @@ TEST_F(PythonParity, TransformersCheckpointsReadBitIdenticalAndRewriteByteForByt
           << saved << "/" << name << " differs from transformers' file";
     }
   }
-}
-
-TEST_F(PythonParity, FilesWrittenHereLoadInSafetensorsIdentically) {
-  std::vector<testing::OwnedTensor> tensors;
-  std::uint32_t seed = 100;
-  for (const Dtype dtype : kAllDtypes) {
-    tensors.push_back(testing::random_tensor("w." + std::string(dtype_name(dtype)), dtype, {2, 3}, seed++));
-  }
-  tensors.push_back(testing::random_tensor("scalar", Dtype::kF32, {}, seed++));
-  tensors.push_back(testing::random_tensor("empty", Dtype::kBF16, {0, 4}, seed++));
-  tensors.push_back(testing::random_tensor("emb.é", Dtype::kBF16, {16, 4}, seed++));
-  // Finite floats only: random bits may spell NaNs, which compare unequal in Python.
-  for (testing::OwnedTensor& tensor : tensors) {
-    if (is_float_dtype(tensor.dtype) || tensor.dtype == Dtype::kF8E4M3 || tensor.dtype == Dtype::kF8E5M2) {
-      std::vector<float> values(tensor.bytes.size() / element_size(tensor.dtype));
-      for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.25f - 1.0f;
-      if (is_float_dtype(tensor.dtype)) tensor.bytes = from_float32(values, tensor.dtype);
-      else std::fill(tensor.bytes.begin(), tensor.bytes.end(), std::byte{0x38});
-    }
-  }
-  const SafetensorsMetadata metadata = {{"format", "pt"}};
-  write_safetensors(dir_ / "cpp.safetensors", testing::to_write(tensors), metadata);
-  CheckpointWriteOptions options;
-  options.max_shard_bytes = 64;
-  write_checkpoint_folder(dir_ / "cpp_folder", testing::to_write(tensors), "{}", options);
-  write_manifest(dir_ / "cpp", tensors, metadata);
-
-  const std::string output = run_oracle("check", dir_.path());
-  EXPECT_THAT(output, HasSubstr("OK single file loads identically and equals the library's bytes"));
-  EXPECT_THAT(output, HasSubstr("OK sharded folder loads identically"));
 }
 
 }  // namespace

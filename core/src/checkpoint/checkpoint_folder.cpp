@@ -93,9 +93,11 @@ CheckpointFolder CheckpointFolder::open(const fs::path& dir) {
 }
 
 void CheckpointFolder::index_tensors() {
-  // Views live in each file's vector, whose buffer does not move when the file does.
-  for (const SafetensorsFile& file : files_) {
-    for (const TensorView& view : file.tensors()) tensors_.emplace(view.name, &view);
+  for (std::size_t file = 0; file < files_.size(); ++file) {
+    const std::vector<TensorView>& views = files_[file].tensors();
+    for (std::size_t view = 0; view < views.size(); ++view) {
+      tensors_.emplace(views[view].name, std::make_pair(file, view));
+    }
   }
   names_.reserve(tensors_.size());
   for (const auto& entry : tensors_) names_.push_back(entry.first);
@@ -109,7 +111,8 @@ std::vector<fs::path> CheckpointFolder::weight_files() const {
 
 const TensorView* CheckpointFolder::find(std::string_view name) const {
   const auto it = tensors_.find(name);
-  return it == tensors_.end() ? nullptr : it->second;
+  if (it == tensors_.end()) return nullptr;
+  return &files_[it->second.first].tensors()[it->second.second];
 }
 
 const TensorView& CheckpointFolder::tensor(std::string_view name) const {
@@ -122,7 +125,9 @@ const TensorView& CheckpointFolder::tensor(std::string_view name) const {
 
 std::uint64_t CheckpointFolder::total_bytes() const {
   std::uint64_t total = 0;
-  for (const auto& entry : tensors_) total += entry.second->nbytes;
+  for (const SafetensorsFile& file : files_) {
+    for (const TensorView& view : file.tensors()) total += view.nbytes;
+  }
   return total;
 }
 

@@ -6,9 +6,11 @@
 namespace specrouter {
 
 std::int64_t TensorView::numel() const {
-  std::int64_t count = 1;
-  for (const std::int64_t dim : shape) count *= dim;
-  return count;
+  // Unsigned: with a zero dimension the partial products of a valid shape may pass
+  // INT64_MAX even though the total (0) does not.
+  std::uint64_t count = 1;
+  for (const std::int64_t dim : shape) count *= static_cast<std::uint64_t>(dim);
+  return static_cast<std::int64_t>(count);
 }
 
 bool TensorView::is_aligned() const {

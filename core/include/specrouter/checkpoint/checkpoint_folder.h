@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "specrouter/checkpoint/safetensors_file.h"
@@ -19,6 +20,7 @@ namespace specrouter {
 
 /// @name Files of a Hugging Face checkpoint folder
 ///@{
+
 /// The weights of an unsharded checkpoint.
 inline constexpr const char* kSingleWeightsFile = "model.safetensors";
 /// The index of a sharded checkpoint: `weight_map` (tensor -> shard file) and `metadata`.
@@ -101,7 +103,9 @@ class CheckpointFolder {
   bool sharded_ = false;
   std::optional<std::uint64_t> index_total_size_;
   std::vector<SafetensorsFile> files_;
-  std::map<std::string, const TensorView*, std::less<>> tensors_;
+  // name -> (index into files_, index into that file's tensors()); indices rather than
+  // pointers keep copies of the folder valid.
+  std::map<std::string, std::pair<std::size_t, std::size_t>, std::less<>> tensors_;
   std::vector<std::string> names_;
 };
 

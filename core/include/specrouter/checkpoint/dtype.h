@@ -60,6 +60,7 @@ bool is_float_dtype(Dtype dtype);
 /// @name Scalar conversions
 /// Bit-exact conversions between float32 and the 16-bit float formats, as torch does them.
 ///@{
+
 /// Widens an IEEE half (given as its bit pattern) to float32; exact.
 float f16_to_f32(std::uint16_t bits);
 /// Widens a bfloat16 (given as its bit pattern) to float32; exact.

@@ -54,12 +54,20 @@ struct ParamSpec {
 /// @name Declaring parameters
 /// Shorthands for ParamSpec, used in a plugin's registration.
 ///@{
+
+/// A `bool` parameter with a default.
 ParamSpec bool_param(std::string name, bool default_value, std::string doc);
+/// An `int` parameter with a default.
 ParamSpec int_param(std::string name, std::int64_t default_value, std::string doc);
+/// A `float` parameter with a default (the config may give an int).
 ParamSpec float_param(std::string name, double default_value, std::string doc);
+/// A `string` parameter with a default.
 ParamSpec string_param(std::string name, std::string default_value, std::string doc);
+/// A `list[int]` parameter with a default.
 ParamSpec int_list_param(std::string name, std::vector<std::int64_t> default_value, std::string doc);
+/// A `list[float]` parameter with a default (the config may give ints).
 ParamSpec float_list_param(std::string name, std::vector<double> default_value, std::string doc);
+/// A `list[string]` parameter with a default.
 ParamSpec string_list_param(std::string name, std::vector<std::string> default_value, std::string doc);
 /// A parameter without default: the composed config must set it.
 ParamSpec required_param(std::string name, ParamType type, std::string doc);

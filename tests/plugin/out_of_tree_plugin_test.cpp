@@ -1,0 +1,69 @@
+// `cmake --install` gives a package an out-of-tree plugin builds against with
+// find_package(SpecRouter); the plugin then loads into this core and runs.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "specrouter/plugin/plugin_loader.h"
+
+namespace specrouter {
+namespace {
+namespace fs = std::filesystem;
+
+// Runs a shell command, logging to `log`; returns its exit status.
+int run(const std::string& command, const fs::path& log) {
+  const std::string full = command + " > '" + log.string() + "' 2>&1";
+  return std::system(full.c_str());
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(OutOfTreePlugin, BuildsAgainstInstalledPackageAndLoads) {
+  const fs::path work = fs::temp_directory_path() / ("specrouter-oot-" + std::to_string(::getpid()));
+  fs::remove_all(work);
+  fs::create_directories(work);
+  const fs::path prefix = work / "prefix";
+  const fs::path build = work / "build";
+  const std::string cmake = SPECROUTER_CMAKE_COMMAND;
+
+  ASSERT_EQ(run("'" + cmake + "' --install '" SPECROUTER_BINARY_DIR "' --prefix '" + prefix.string() + "'",
+                work / "install.log"),
+            0)
+      << read_file(work / "install.log");
+  EXPECT_TRUE(fs::exists(prefix / "include/specrouter/plugin/plugin_api.h"));
+  EXPECT_TRUE(fs::exists(prefix / "lib/cmake/SpecRouter/SpecRouterConfig.cmake"));
+
+  ASSERT_EQ(run("'" + cmake + "' -S '" SPECROUTER_OUT_OF_TREE_SOURCE "' -B '" + build.string() +
+                    "' -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER='" SPECROUTER_CXX_COMPILER
+                    "' -DCMAKE_PREFIX_PATH='" + prefix.string() + "'",
+                work / "configure.log"),
+            0)
+      << read_file(work / "configure.log");
+  ASSERT_EQ(run("'" + cmake + "' --build '" + build.string() + "' --target reverse_drafter", work / "build.log"), 0)
+      << read_file(work / "build.log");
+
+  const fs::path library = build / "plugins" / "libreverse_drafter.so";
+  ASSERT_TRUE(fs::exists(library)) << read_file(work / "build.log");
+  Registries registries;
+  PluginLoader loader(registries);
+  loader.load_file(library);
+  auto drafter = registries.drafters.create("reverse", Params());
+  const std::vector<TokenId> context = {1, 2, 3};
+  const DraftRequest request{context, 2};
+  EXPECT_EQ(drafter->propose({&request, 1})[0].tokens, (std::vector<TokenId>{3, 2}));
+  EXPECT_THAT(registries.drafters.at("reverse").info.source_file, ::testing::HasSubstr("reverse_drafter.cpp"));
+  fs::remove_all(work);
+}
+
+}  // namespace
+}  // namespace specrouter
