@@ -1,0 +1,209 @@
+// The command line end to end: help, plugin listing, printing the composed config, a real
+// run and a sweep into output folders, and failing configs that exit non-zero with a
+// message naming the file or override and the key.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+std::string quote(const std::string& arg) {
+  std::string quoted = "'";
+  for (char c : arg) quoted += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+Result run_cli(const std::vector<std::string>& args, const std::string& env = "") {
+  std::string command = env + " " + quote(SPECROUTER_CLI);
+  for (const auto& arg : args) command += " " + quote(arg);
+  command += " 2>&1";
+  Result result;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer;
+  std::size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A scratch folder per test, with a copy of the project's configs to break at will.
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    work_ = fs::temp_directory_path() / ("specrouter-cli-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::error_code ignored;
+    fs::remove_all(work_, ignored);
+    fs::create_directories(work_);
+    fs::copy(fs::path(SPECROUTER_SOURCE_DIR) / "configs", work_ / "configs", fs::copy_options::recursive);
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(work_, ignored);
+  }
+  // Common arguments: this test's configs, and its own cache and output folders.
+  std::vector<std::string> args(std::vector<std::string> extra) const {
+    std::vector<std::string> all = {"--config-dir", (work_ / "configs").string(),
+                                    "pool.models[0].path=" + (work_ / "checkpoint").string(),
+                                    "run.output_dir=" + (work_ / "out").string(),
+                                    "run.sweep_dir=" + (work_ / "sweep").string(), "workload.max_new_tokens=3"};
+    all.insert(all.end(), extra.begin(), extra.end());
+    return all;
+  }
+  fs::path work_;
+};
+
+TEST_F(CliTest, HelpListsCommands) {
+  const Result result = run_cli({"--help"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.output, HasSubstr("usage: specrouter"));
+  EXPECT_THAT(result.output, HasSubstr("plugins"));
+  EXPECT_THAT(result.output, HasSubstr("run"));
+  const Result run_help = run_cli({"run", "--help"});
+  EXPECT_EQ(run_help.exit_code, 0);
+  EXPECT_THAT(run_help.output, HasSubstr("--multirun"));
+}
+
+TEST_F(CliTest, UnknownCommandIsAUsageError) {
+  const Result result = run_cli({"frobnicate"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.output, HasSubstr("unknown command 'frobnicate'"));
+}
+
+TEST_F(CliTest, PluginsListsComponentsFromSharedLibraries) {
+  const Result result = run_cli({"plugins"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  for (const char* expected : {"drafter ngram", "verifier token", "scheduler static", "kernel block_copy/cpu",
+                               "libngram_drafter.so", "ngram_drafter.cpp", "max_ngram (int, default 3)"}) {
+    EXPECT_THAT(result.output, HasSubstr(expected));
+  }
+  const Result filtered = run_cli({"plugins", "--kind", "scheduler"});
+  EXPECT_THAT(filtered.output, HasSubstr("scheduler static"));
+  EXPECT_THAT(filtered.output, Not(HasSubstr("drafter ngram")));
+}
+
+TEST_F(CliTest, BrokenPluginIsReportedAndTheRestStillLoad) {
+  fs::create_directories(work_ / "plugins");
+  std::ofstream(work_ / "plugins" / "libbroken.so") << "not a library";
+  const Result result = run_cli({"plugins", "--plugin-path", (work_ / "plugins").string()});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.output, HasSubstr("warning: plugin " + (work_ / "plugins" / "libbroken.so").string() +
+                                       ": not a shared library"));
+  EXPECT_THAT(result.output, HasSubstr("drafter ngram"));
+}
+
+TEST_F(CliTest, CfgJobPrintsComposedConfigWithoutRunning) {
+  const Result result = run_cli(args({"--cfg", "job", "run.seed=7"}));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("seed: 7"));
+  EXPECT_THAT(result.output, HasSubstr("plugin: ngram"));
+  EXPECT_FALSE(fs::exists(work_ / "out"));
+  EXPECT_FALSE(fs::exists(work_ / "checkpoint"));
+}
+
+TEST_F(CliTest, DefaultExperimentRunsAndWritesItsFolder) {
+  const Result result = run_cli(args({}));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("plan [target]"));
+  EXPECT_TRUE(fs::exists(work_ / "checkpoint" / "config.json"));
+  EXPECT_TRUE(fs::exists(work_ / "checkpoint" / "model.safetensors"));
+  const std::string config = read_file(work_ / "out" / ".specrouter" / "config.yaml");
+  EXPECT_THAT(config, HasSubstr("max_new_tokens: 3"));
+  EXPECT_THAT(read_file(work_ / "out" / ".specrouter" / "overrides.yaml"), HasSubstr("- workload.max_new_tokens=3"));
+  const std::string summary = read_file(work_ / "out" / "summary.yaml");
+  EXPECT_THAT(summary, HasSubstr("new_tokens: 12"));  // 4 prompts x 3 tokens
+  EXPECT_THAT(summary, HasSubstr("id: repeat-1"));
+}
+
+TEST_F(CliTest, SameSeedGivesSameTokens) {
+  const Result first = run_cli(args({"workload.sampling.temperature=0.8", "run.seed=3"}));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const std::string summary = read_file(work_ / "out" / "summary.yaml");
+  fs::remove_all(work_ / "out");
+  ASSERT_EQ(run_cli(args({"workload.sampling.temperature=0.8", "run.seed=3"})).exit_code, 0);
+  auto tokens = [](const std::string& text) {  // the output_tokens lines only (timings differ)
+    std::string lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("output_tokens") != std::string::npos) lines += line + "\n";
+    }
+    return lines;
+  };
+  EXPECT_FALSE(tokens(summary).empty());
+  EXPECT_EQ(tokens(summary), tokens(read_file(work_ / "out" / "summary.yaml")));
+}
+
+TEST_F(CliTest, MultirunWritesOneFolderPerJob) {
+  const Result result = run_cli(args({"-m", "run.seed=0,1", "workload.max_new_tokens=2,3"}));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  for (int job = 0; job < 4; ++job) {
+    const fs::path folder = work_ / "sweep" / std::to_string(job);
+    EXPECT_TRUE(fs::exists(folder / "summary.yaml")) << folder;
+    EXPECT_TRUE(fs::exists(folder / ".specrouter" / "config.yaml")) << folder;
+  }
+  // Hydra's order: the first sweep varies slowest.
+  EXPECT_THAT(read_file(work_ / "sweep" / "1" / ".specrouter" / "overrides.yaml"), HasSubstr("run.seed=0"));
+  EXPECT_THAT(read_file(work_ / "sweep" / "1" / ".specrouter" / "overrides.yaml"),
+              HasSubstr("workload.max_new_tokens=3"));
+  EXPECT_THAT(read_file(work_ / "sweep" / "2" / ".specrouter" / "overrides.yaml"), HasSubstr("run.seed=1"));
+}
+
+TEST_F(CliTest, UnknownParameterFailsNamingKeyFileAndSuggestion) {
+  std::ofstream(work_ / "configs" / "drafter" / "ngram.yaml") << "plugin: ngram\nmax_ngrams: 4\n";
+  const Result result = run_cli(args({}));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("drafter.max_ngrams"));
+  EXPECT_THAT(result.output, HasSubstr("drafter/ngram.yaml:2"));
+  EXPECT_THAT(result.output, HasSubstr("did you mean 'max_ngram'"));
+  EXPECT_FALSE(fs::exists(work_ / "out")) << "nothing is written for a config that fails validation";
+}
+
+TEST_F(CliTest, MalformedYamlFailsWithFileLineAndColumn) {
+  std::ofstream(work_ / "configs" / "workload" / "smoke.yaml") << "max_new_tokens: 3\nprompts: [\n  {id: a\n";
+  const Result result = run_cli(args({}));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("workload/smoke.yaml:"));
+  EXPECT_THAT(result.output, HasSubstr("YAML syntax error"));
+}
+
+TEST_F(CliTest, UnknownPluginAndGroupOptionAreNamed) {
+  const Result plugin = run_cli(args({"scheduler.plugin=statik"}));
+  EXPECT_EQ(plugin.exit_code, 1);
+  EXPECT_THAT(plugin.output, HasSubstr("unknown scheduler 'statik'; did you mean 'static'?"));
+  const Result group = run_cli(args({"scheduler=dynamic"}));
+  EXPECT_EQ(group.exit_code, 1);
+  EXPECT_THAT(group.output, HasSubstr("config group 'scheduler' has no option 'dynamic' (available: static)"));
+}
+
+TEST_F(CliTest, PlanOutsideThePoolIsRefused) {
+  const Result result = run_cli(args({"scheduler.chain=[draft,target]", "scheduler.draft_lengths=[4]"}));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("draft"));
+  EXPECT_THAT(result.output, HasSubstr("error"));
+}
+
+}  // namespace
