@@ -31,6 +31,7 @@ function(specrouter_add_plugin name)
     VISIBILITY_INLINES_HIDDEN ON)
   # Undefined symbols must fail at link time here, not at dlopen time in a user's run.
   target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  target_compile_options(${name} PRIVATE -Wall -Wextra)
 
   add_library(${name}_static STATIC ${ARG_SOURCES})
   target_link_libraries(${name}_static PUBLIC specrouter::core ${ARG_LIBS})

@@ -32,7 +32,8 @@ void print_usage(std::ostream& out) {
   out << "SpecRouter " << SPECROUTER_VERSION
       << ": adaptive routing for multi-level speculative decoding\n\n"
          "usage: specrouter [COMMAND] [ARGS...]\n"
-         "       specrouter [OVERRIDES...]        same as `specrouter run OVERRIDES...`\n\n"
+         "       specrouter [OVERRIDES...]        same as `specrouter run OVERRIDES...`\n"
+         "       specrouter                       run the default experiment (configs/config.yaml)\n\n"
          "commands:\n";
   for (const Command& command : commands()) {
     out << "  " << command.name << std::string(14 - std::min<std::size_t>(13, command.name.size()), ' ')
@@ -46,20 +47,22 @@ void print_usage(std::ostream& out) {
 int main(int argc, char** argv) {
   using namespace specrouter::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     print_usage(std::cout);
     return kExitSuccess;
   }
-  if (args[0] == "--version") {
+  if (!args.empty() && args[0] == "--version") {
     std::cout << "specrouter " << SPECROUTER_VERSION << " (libtorch " << SPECROUTER_TORCH_VERSION << ")\n";
     return kExitSuccess;
   }
   std::string name = "run";
   const auto& registered = commands();
-  auto it = std::find_if(registered.begin(), registered.end(), [&](const Command& c) { return c.name == args[0]; });
+  auto it = args.empty() ? registered.end()
+                         : std::find_if(registered.begin(), registered.end(),
+                                        [&](const Command& c) { return c.name == args[0]; });
   if (it != registered.end()) {
     args.erase(args.begin());
-  } else if (args[0].rfind("-", 0) != 0 && args[0].find('=') == std::string::npos && args[0][0] != '~') {
+  } else if (!args.empty() && args[0].rfind("-", 0) != 0 && args[0].find('=') == std::string::npos && args[0][0] != '~') {
     std::cerr << "specrouter: unknown command '" << args[0] << "' (see `specrouter --help`)\n";
     return kExitUsage;
   } else {

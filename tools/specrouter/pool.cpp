@@ -1,0 +1,141 @@
+// Loading the model pool, creating random-weight checkpoints on first use.
+#include "pool.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "specrouter/config/validate.h"
+#include "specrouter/error.h"
+#include "specrouter/model/checkpoint_weights.h"
+#include "specrouter/model/load_model.h"
+#include "specrouter/model/model_config.h"
+#include "specrouter/model/weights.h"
+
+namespace specrouter::cli {
+namespace {
+namespace fs = std::filesystem;
+
+// Byte tokens plus <bos>, <eos>, <pad> (see create_random_checkpoint).
+constexpr std::int64_t kByteTokenizerVocab = 259;
+
+// A YAML scalar/sequence/mapping as JSON, keeping YAML's scalar types.
+nlohmann::json to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json object = nlohmann::json::object();
+      for (const auto& item : node) object[item.first.as<std::string>()] = to_json(item.second);
+      return object;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json array = nlohmann::json::array();
+      for (const auto& item : node) array.push_back(to_json(item));
+      return array;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string text = node.Scalar();
+      if (node.Tag() == "!") return text;  // quoted in the YAML: always a string
+      if (text == "true" || text == "false") return text == "true";
+      try {
+        std::size_t used = 0;
+        const long long integer = std::stoll(text, &used);
+        if (used == text.size()) return integer;
+        const double real = std::stod(text, &used);
+        if (used == text.size()) return real;
+      } catch (const std::exception&) {
+      }
+      return text;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+std::string scalar(const ComposedConfig& config, const std::string& path) {
+  const YAML::Node node = config.at(path);
+  if (!node.IsScalar()) throw ConfigError(config.describe_key(path) + ": expected a string");
+  return node.Scalar();
+}
+
+c10::ScalarType parse_dtype(const ComposedConfig& config, const std::string& path) {
+  const YAML::Node node = config.find(path);
+  if (!node.IsDefined()) return c10::ScalarType::Float;
+  const std::string name = node.Scalar();
+  if (name == "float32") return c10::ScalarType::Float;
+  if (name == "bfloat16") return c10::ScalarType::BFloat16;
+  if (name == "float64") return c10::ScalarType::Double;
+  throw ConfigError(config.describe_key(path) + ": dtype must be float32, bfloat16 or float64, not '" + name + "'");
+}
+
+// Writes a random-weight checkpoint (config.json from `random_init.config`, a byte-level
+// tokenizer) so that small experiments run before any trained model exists.
+void create_random_checkpoint(const ComposedConfig& config, const std::string& entry, const fs::path& dir,
+                              std::ostream& log) {
+  const std::string init = entry + ".random_init";
+  const YAML::Node model_config = config.at(init + ".config");
+  const YAML::Node seed_node = config.find(init + ".seed");
+  const std::uint64_t seed = seed_node.IsDefined() ? seed_node.as<std::uint64_t>() : 0;
+  const ModelConfig parsed = parse_model_config(to_json(model_config).dump(), config.describe_key(init + ".config"));
+  if (parsed.vocab_size < kByteTokenizerVocab) {
+    throw ConfigError(config.describe_key(init + ".config.vocab_size") + ": a random checkpoint uses the byte " +
+                      "tokenizer and needs vocab_size >= " + std::to_string(kByteTokenizerVocab));
+  }
+  log << "creating random-weight checkpoint " << dir.string() << " (seed " << seed << ")\n";
+  write_model_checkpoint(dir, parsed, random_weights(parsed, seed));
+  // ids 256.. are the special tokens; eos matches the config's eos_token_id when given.
+  nlohmann::json tokenizer = {{"specrouter_tokenizer", "bytes"},
+                              {"special_tokens", {"<bos>", "<eos>", "<pad>"}},
+                              {"bos_token", "<bos>"},
+                              {"eos_token", "<eos>"},
+                              {"add_bos", true}};
+  std::ofstream(dir / "tokenizer.json") << tokenizer.dump(2) << "\n";
+}
+
+}  // namespace
+
+std::vector<PoolModel> LoadedPool::scheduler_view() const {
+  std::vector<PoolModel> view;
+  for (const PoolMember& member : members) view.push_back(PoolModel{member.name});
+  return view;
+}
+
+LoadedPool load_pool(const ComposedConfig& config, std::ostream& log) {
+  const YAML::Node models = config.at("pool.models");
+  if (!models.IsSequence() || models.size() == 0) {
+    throw ConfigError(config.describe_key("pool.models") + ": expected a non-empty list of models");
+  }
+  ModelOptions options;
+  options.dtype = parse_dtype(config, "pool.dtype");
+
+  LoadedPool pool;
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    const std::string entry = "pool.models[" + std::to_string(i) + "]";
+    PoolMember member;
+    member.name = scalar(config, entry + ".name");
+    for (const PoolMember& other : pool.members) {
+      if (other.name == member.name) throw ConfigError(config.describe_key(entry + ".name") + ": duplicate model name '" + member.name + "'");
+    }
+    member.path = scalar(config, entry + ".path");
+    if (!fs::exists(member.path) && config.has(entry + ".random_init")) {
+      create_random_checkpoint(config, entry, member.path, log);
+    }
+    if (!fs::exists(member.path)) {
+      throw ConfigError(config.describe_key(entry + ".path") + ": no checkpoint folder at " + member.path.string());
+    }
+    member.model = load_model(member.path, options);
+    if (!pool.members.empty() && member.model->vocab_size() != pool.members.front().model->vocab_size()) {
+      throw ConfigError(config.describe_key(entry + ".path") + ": model '" + member.name + "' has a vocabulary of " +
+                        std::to_string(member.model->vocab_size()) + " tokens but '" + pool.members.front().name +
+                        "' has " + std::to_string(pool.members.front().model->vocab_size()) +
+                        "; a pool must share one vocabulary");
+    }
+    log << "loaded " << member.name << " from " << member.path.string() << "\n";
+    pool.members.push_back(std::move(member));
+  }
+  pool.tokenizer = load_tokenizer(pool.members.back().path);
+  pool.eos_token_ids = pool.target().config().eos_token_ids;
+  if (pool.eos_token_ids.empty() && pool.tokenizer->eos_id()) pool.eos_token_ids.push_back(*pool.tokenizer->eos_id());
+  return pool;
+}
+
+}  // namespace specrouter::cli

@@ -1,0 +1,42 @@
+#pragma once
+// The model pool of an experiment: loading it from the config's `pool` section.
+
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "specrouter/config/compose.h"
+#include "specrouter/model/transformer_model.h"
+#include "specrouter/scheduler.h"
+#include "specrouter/tokenizer/tokenizer.h"
+
+namespace specrouter::cli {
+
+/// One loaded model of the pool.
+struct PoolMember {
+  std::string name;                          ///< pool name (`pool.models[i].name`)
+  std::filesystem::path path;                ///< checkpoint folder
+  std::unique_ptr<TransformerModel> model;   ///< the loaded model
+};
+
+/// The loaded pool: models cheapest first, the target last, and the shared tokenizer.
+struct LoadedPool {
+  std::vector<PoolMember> members;       ///< in config order; the last is the target
+  std::unique_ptr<Tokenizer> tokenizer;  ///< from the target's folder
+  std::vector<TokenId> eos_token_ids;    ///< where generation stops (the target's)
+
+  /// The target model.
+  TransformerModel& target() const { return *members.back().model; }
+  /// Names as schedulers see them.
+  std::vector<PoolModel> scheduler_view() const;
+};
+
+/// Loads every model of `pool.models` (creating a random-weight checkpoint first where
+/// an entry has `random_init` and its folder does not exist yet) and the target's
+/// tokenizer. Throws ConfigError / CheckpointError naming the entry and the problem,
+/// e.g. two models whose vocabularies differ.
+LoadedPool load_pool(const ComposedConfig& config, std::ostream& log);
+
+}  // namespace specrouter::cli

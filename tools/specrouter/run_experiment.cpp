@@ -1,0 +1,138 @@
+// Running an experiment: the workload's prompts through the plan the scheduler chooses,
+// with timings, into <output_dir>/summary.yaml.
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <fstream>
+#include <iomanip>
+
+#include "experiment.h"
+#include "pool.h"
+#include "specrouter/error.h"
+#include "specrouter/model/generate.h"
+#include "specrouter/model/threads.h"
+
+namespace specrouter::cli {
+namespace {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Request {
+  std::string id;
+  std::string request_class;
+  std::string text;
+};
+
+template <class T>
+T value_or(const ComposedConfig& config, const std::string& path, T fallback) {
+  const YAML::Node node = config.find(path);
+  if (!node.IsDefined() || node.IsNull()) return fallback;
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    throw ConfigError(config.describe_key(path) + ": cannot read '" + YAML::Dump(node) + "' as the expected type");
+  }
+}
+
+std::vector<Request> read_prompts(const ComposedConfig& config) {
+  const YAML::Node prompts = config.at("workload.prompts");
+  if (!prompts.IsSequence() || prompts.size() == 0) {
+    throw ConfigError(config.describe_key("workload.prompts") + ": expected a non-empty list of {id, class, text}");
+  }
+  std::vector<Request> requests;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    const std::string entry = "workload.prompts[" + std::to_string(i) + "]";
+    for (const char* field : {"id", "class", "text"}) {
+      if (!config.has(entry + "." + field)) throw ConfigError(config.describe_key(entry) + ": missing field '" + field + "'");
+    }
+    requests.push_back({config.at(entry + ".id").as<std::string>(), config.at(entry + ".class").as<std::string>(),
+                        config.at(entry + ".text").as<std::string>()});
+  }
+  return requests;
+}
+
+// Writes under a temporary name and renames, so an interrupted run leaves no half file.
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw Error("cannot write " + temporary.string());
+  }
+  fs::rename(temporary, path);
+}
+
+std::string describe_plan(const Plan& plan, const LoadedPool& pool) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < plan.chain.size(); ++i) text += (i ? ", " : "") + pool.members.at(plan.chain[i]).name;
+  return text + "]";
+}
+
+}  // namespace
+
+void run_experiment(const ComposedConfig& config, const ExperimentComponents& components,
+                    const fs::path& output_dir, std::ostream& log) {
+  const int threads = set_compute_threads(value_or<int>(config, "run.threads", 0));
+  const std::vector<Request> requests = read_prompts(config);
+  LoadedPool pool = load_pool(config, log);
+
+  GenerationOptions options;
+  options.max_new_tokens = value_or<std::int64_t>(config, "workload.max_new_tokens", 32);
+  options.sampling.temperature = value_or<double>(config, "workload.sampling.temperature", 0.0);
+  options.sampling.top_k = value_or<std::int64_t>(config, "workload.sampling.top_k", 0);
+  options.sampling.top_p = value_or<double>(config, "workload.sampling.top_p", 1.0);
+  options.seed = value_or<std::uint64_t>(config, "run.seed", 0);
+  options.eos_token_ids = pool.eos_token_ids;
+
+  if (!components.scheduler) throw ConfigError("the config selects no scheduler (section `scheduler`)");
+  const std::vector<PoolModel> view = pool.scheduler_view();
+  const Plan plan = components.scheduler->plan(SchedulingContext{view, static_cast<int>(requests.size())});
+  if (plan.chain.size() != 1) {
+    // The step executor that runs draft/verify chains arrives with the speculative
+    // decoding module; until then only plain decoding plans can run.
+    throw ConfigError("plan " + describe_plan(plan, pool) +
+                      " needs the speculative step executor, which this build does not have; use a target-only plan");
+  }
+
+  std::vector<std::vector<TokenId>> prompts;
+  for (const Request& request : requests) prompts.push_back(pool.tokenizer->encode(request.text, true));
+
+  const auto start = Clock::now();
+  const std::vector<GenerationResult> results = generate(pool.target(), prompts, options);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+
+  YAML::Emitter out;
+  std::int64_t total_new = 0;
+  out << YAML::BeginMap;
+  out << YAML::Key << "plan" << YAML::Value << describe_plan(plan, pool);
+  out << YAML::Key << "threads" << YAML::Value << threads;
+  out << YAML::Key << "requests" << YAML::Value << YAML::BeginSeq;
+  log << std::left << std::setw(14) << "request" << std::setw(12) << "class" << std::right << std::setw(8)
+      << "prompt" << std::setw(8) << "new" << "  finish\n";
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    const GenerationResult& result = results[i];
+    total_new += static_cast<std::int64_t>(result.tokens.size());
+    out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << requests[i].id << YAML::Key << "class"
+        << YAML::Value << requests[i].request_class << YAML::Key << "prompt_tokens" << YAML::Value
+        << prompts[i].size() << YAML::Key << "new_tokens" << YAML::Value << result.tokens.size() << YAML::Key
+        << "finish_reason" << YAML::Value << to_string(result.finish_reason) << YAML::Key << "output_tokens"
+        << YAML::Value << YAML::Flow << result.tokens << YAML::Key << "output_text" << YAML::Value
+        << YAML::DoubleQuoted << pool.tokenizer->decode(result.tokens, true) << YAML::EndMap;
+    log << std::left << std::setw(14) << requests[i].id << std::setw(12) << requests[i].request_class << std::right
+        << std::setw(8) << prompts[i].size() << std::setw(8) << result.tokens.size() << "  "
+        << to_string(result.finish_reason) << "\n";
+  }
+  out << YAML::EndSeq;
+  const double tokens_per_second = seconds > 0 ? static_cast<double>(total_new) / seconds : 0.0;
+  out << YAML::Key << "summary" << YAML::Value << YAML::BeginMap << YAML::Key << "new_tokens" << YAML::Value
+      << total_new << YAML::Key << "seconds" << YAML::Value << seconds << YAML::Key << "tokens_per_second"
+      << YAML::Value << tokens_per_second << YAML::EndMap;
+  out << YAML::EndMap;
+  write_atomically(output_dir / "summary.yaml", std::string(out.c_str()) + "\n");
+  log << "plan " << describe_plan(plan, pool) << ": " << total_new << " tokens in " << std::fixed
+      << std::setprecision(3) << seconds << " s (" << std::setprecision(1) << tokens_per_second
+      << " tokens/s, batch of " << requests.size() << ", " << threads << " threads)\n"
+      << "wrote " << (output_dir / "summary.yaml").string() << "\n";
+}
+
+}  // namespace specrouter::cli
