@@ -26,7 +26,7 @@ import torch
 import transformers
 
 VOCAB = 128
-SEQUENCE_LENGTHS = (5, 11, 19)  # 19 > 16 exercises the runtime's long-query attention path
+SEQUENCE_LENGTHS = (5, 11, 70)  # 70 > 64 spans two of the runtime's attention query chunks
 PROMPT_LENGTH = 6
 NEW_TOKENS = 10
 
@@ -39,7 +39,7 @@ def common(**overrides):
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=64,
+        max_position_embeddings=128,
         rms_norm_eps=1e-5,
         hidden_act="silu",
         tie_word_embeddings=False,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <random>
 
 #include <ATen/ops/cat.h>
 #include <c10/core/InferenceMode.h>
@@ -15,6 +16,16 @@
 
 namespace specrouter::testing {
 namespace {
+
+// A random tree of `size` nodes (parents precede children; about one node in ten is a root).
+std::vector<std::int32_t> random_tree(std::int32_t size, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::int32_t> parents = {-1};
+  for (std::int32_t i = 1; i < size; ++i) {
+    parents.push_back(rng() % 10 == 0 ? -1 : static_cast<std::int32_t>(rng() % static_cast<std::uint64_t>(i)));
+  }
+  return parents;
+}
 
 // One test per variant, running every check in float64 and float32 on the variant
 // loaded from a checkpoint folder (float32 weights: zero-copy for the float32 model,
@@ -32,8 +43,10 @@ class ForwardConsistency : public ::testing::TestWithParam<std::string> {
     ragged_batch_matches_each_sequence_alone();
     // Two roots; depth up to 3 (longer than the windows of 4 and 5 with the prefix).
     check_tree(*model_, config_, {-1, 0, 0, 1, 1, 2, -1, 6, 3}, tolerance_);
-    // 20 nodes take the fused-attention path with an explicit mask.
+    // Deep chains inside a tree.
     check_tree(*model_, config_, {-1, 0, 1, 2, 3, 4, 5, 6, 0, 8, 9, 10, 11, 1, 13, 14, -1, 16, 17, 2}, tolerance_);
+    // 70 nodes: two attention chunks of queries, each with its stored tree mask.
+    check_tree(*model_, config_, random_tree(70, 5), tolerance_);
     kept_tree_path_continues_like_a_linear_run();
     rollback_and_fork_match_never_having_run_the_tokens();
     RecordProperty("max_abs_diff", std::to_string(worst_diff()));
@@ -68,17 +81,18 @@ INSTANTIATE_TEST_SUITE_P(Variants, ForwardConsistency, ::testing::ValuesIn(varia
 
 void ForwardConsistency::incremental_decoding_matches_one_full_pass() {
   SCOPED_TRACE("incremental decoding");
-  // 30 tokens: the full pass (> 16 tokens) takes the fused-attention path, the chunks
-  // the short-query path; the windows of 4 and 5 cut into the cached prefix.
-  const std::vector<TokenId> tokens = make_tokens(30, config_.vocab_size, 7);
+  // 80 tokens: the full pass spans two query chunks (masks derived from positions),
+  // the increments fit one chunk each (stored masks); the windows of 4 and 5 cut into
+  // the cached prefix.
+  const std::vector<TokenId> tokens = make_tokens(80, config_.vocab_size, 7);
   const at::Tensor full = full_forward_logits(*model_, tokens);
-  ASSERT_EQ(full.size(0), 30);
+  ASSERT_EQ(full.size(0), 80);
 
   auto cache = model_->make_kv_cache(/*initial_capacity=*/4);  // forces growth by doubling
   cache->add_sequence(3);
   std::vector<at::Tensor> pieces;
   std::size_t done = 0;
-  for (std::size_t chunk : {7u, 1u, 3u, 1u, 1u, 9u, 2u, 6u}) {
+  for (std::size_t chunk : {7u, 1u, 3u, 1u, 1u, 9u, 2u, 6u, 50u}) {
     const std::vector<TokenId> part(tokens.begin() + static_cast<long>(done),
                                     tokens.begin() + static_cast<long>(done + chunk));
     const SequenceInput input = chain_input(3, part);
@@ -86,14 +100,13 @@ void ForwardConsistency::incremental_decoding_matches_one_full_pass() {
     done += chunk;
   }
   ASSERT_EQ(done, tokens.size());
-  EXPECT_EQ(cache->length(3), 30);
+  EXPECT_EQ(cache->length(3), 80);
   EXPECT_LT(max_abs_diff(at::cat(pieces), full), tolerance_);
 }
 
 void ForwardConsistency::ragged_batch_matches_each_sequence_alone() {
   SCOPED_TRACE("ragged batch");
-  // Three sequences with different cached prefixes and new-token counts, one of them
-  // long enough (20) to take the fused path over a cached prefix.
+  // Three sequences with different cached prefixes and new-token counts.
   const std::vector<std::vector<TokenId>> prefixes = {
       make_tokens(5, config_.vocab_size, 1), make_tokens(11, config_.vocab_size, 2), make_tokens(1, config_.vocab_size, 3)};
   const std::vector<std::vector<TokenId>> news = {

@@ -1,10 +1,10 @@
 #pragma once
 // Attention of one sequence's new tokens over its cached keys and values, with the
-// causal, tree and sliding-window structure expressed as one boolean mask per pass.
+// causal, tree and sliding-window structure expressed as boolean masks built once per
+// forward pass and shared by every layer.
 
 #include <cstdint>
 #include <optional>
-#include <span>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -24,22 +24,33 @@ struct SequenceLayout {
   bool tree = false;
 };
 
-/// Which cached keys the new tokens of one sequence may see, for one window size.
-///
-/// Keys before `first_key` are outside every token's window and are skipped. Then
-/// either nothing is masked (`causal` false and `allowed` undefined), or the pass is a
-/// plain causal prefill (`causal` true), or `allowed` says per token and key.
-struct AttentionMask {
-  std::int64_t first_key = 0;
-  bool causal = false;
-  at::Tensor allowed;      // [count, keys - first_key] bool, true = may attend
-  at::Tensor blocked;      // [groups * count, keys - first_key] bool: !allowed repeated per group
+/// Queries per attention chunk: memory stays O(heads x chunk x keys) however long the
+/// prompt, and each chunk only reads the keys its tokens can see.
+inline constexpr std::int64_t kQueryChunk = 64;
+
+/// The keys one chunk of queries reads, and which of them each query may not see.
+struct ChunkMask {
+  std::int64_t first_query = 0;  // index of the chunk's first new token
+  std::int64_t rows = 0;         // tokens in the chunk
+  std::int64_t first_key = 0;    // keys [first_key, key_end) are read
+  std::int64_t key_end = 0;
+  /// [rows, key_end - first_key] bool, true = may not attend. Undefined when nothing is
+  /// masked (one token), or when `from_positions`: the mask of a chain longer than one
+  /// chunk follows from positions alone and is computed per chunk, not stored whole.
+  at::Tensor blocked;
+  bool from_positions = false;
 };
 
-/// Builds the mask of one sequence for layers with `window` (std::nullopt = full
-/// attention); `groups` query heads share a key/value head.
+/// The masks of one sequence for one window size, chunk by chunk.
+struct AttentionMask {
+  std::vector<ChunkMask> chunks;
+  std::int64_t cached = 0;             // position of new token 0 (chains)
+  std::optional<std::int64_t> window;  // the layers' sliding window
+};
+
+/// Builds the mask of one sequence for layers with `window` (std::nullopt = full attention).
 AttentionMask build_attention_mask(const SequenceLayout& layout, std::optional<std::int64_t> window,
-                                   std::int64_t groups, c10::Device device);
+                                   c10::Device device);
 
 /// Attention of `query` [count, heads, head_dim] (already scaled by 1/sqrt(head_dim))
 /// over `kv` ([kv_heads, keys, head_dim]); returns [count, heads, head_dim].

@@ -227,7 +227,7 @@ ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, Kv
 
     for (PlannedSequence& planned : plan) {
       for (const auto& window : windows) {
-        planned.masks.push_back(detail::build_attention_mask(planned.layout, window, config_.query_groups(), device));
+        planned.masks.push_back(detail::build_attention_mask(planned.layout, window, device));
       }
     }
 

@@ -8,7 +8,6 @@
 #include <ATen/ops/arange.h>
 #include <ATen/ops/cat.h>
 #include <ATen/ops/pow.h>
-#include <ATen/ops/rms_norm.h>
 #include <ATen/ops/roll.h>
 #include <ATen/ops/rsqrt.h>
 #include <ATen/ops/where.h>
@@ -16,14 +15,14 @@
 namespace specrouter::detail {
 
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  // transformers normalises in float32 (here: float32 or float64) and rounds before
+  // scaling by the weight. Plain ops rather than at::rms_norm, which libtorch < 2.4 lacks.
   const c10::ScalarType dtype = x.scalar_type();
-  if (dtype == at::kFloat || dtype == at::kDouble) {
-    return at::rms_norm(x, {x.size(-1)}, weight, eps);
-  }
-  // Reduced precision: transformers normalises in float32 and rounds before scaling.
-  at::Tensor wide = x.to(at::kFloat);
-  at::Tensor variance = wide.pow(2).mean(-1, /*keepdim=*/true);
-  return weight * (wide * at::rsqrt(variance + eps)).to(dtype);
+  const bool wide_enough = dtype == at::kFloat || dtype == at::kDouble;
+  at::Tensor wide = wide_enough ? x : x.to(at::kFloat);
+  at::Tensor inverse_rms = at::rsqrt(wide.pow(2).mean(-1, /*keepdim=*/true).add_(eps));
+  at::Tensor normed = wide * inverse_rms;
+  return weight * (wide_enough ? normed : normed.to(dtype));
 }
 
 at::Tensor rotary_inverse_frequencies(const ModelConfig& config) {
