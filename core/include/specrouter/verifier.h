@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <random>
 #include <span>
+#include <vector>
 
 #include "specrouter/types.h"
 

@@ -63,10 +63,11 @@ class PluginRegistrar {
     typename Registry<Interface>::Entry entry;
     entry.info = info_for(ComponentKind<Interface>::name, std::move(decl), where);
     entry.factory = typename Registry<Interface>::Factory(std::move(factory));
+    const std::string name = entry.info.name;  // read before `entry` moves into the stager
     stage([entry = std::move(entry)](Registries& registries, std::shared_ptr<void> handle) mutable {
       entry.library_handle = std::move(handle);
       ComponentKind<Interface>::of(registries).add(std::move(entry));
-    }, ComponentKind<Interface>::name, entry.info.name);
+    }, ComponentKind<Interface>::name, name);
   }
 
   /// Adds every staged component to `registries`, keeping `library_handle` alive in each

@@ -39,9 +39,11 @@ class Registry {
 
   /// One registered component.
   struct Entry {
+    /// Keeps the plugin loaded while needed. Declared first, so destroyed last: `factory`
+    /// is plugin code and must be destroyed while the library is still mapped.
+    std::shared_ptr<void> library_handle;
     ComponentInfo info;                     ///< name, description, parameters, origin
     Factory factory;                        ///< makes an instance
-    std::shared_ptr<void> library_handle;   ///< keeps the plugin loaded while needed
   };
 
   /// An empty registry for components of `kind` ("drafter", ...).

@@ -1,0 +1,16 @@
+// Registration of the kernels_cpu plugin: every CPU kernel, reference and optimised.
+#include "kernels_cpu.h"
+
+#include "specrouter/plugin/plugin_api.h"
+
+SPECROUTER_PLUGIN(registrar) {
+  using namespace specrouter;
+  registrar.add<Kernel>({kernel_name("block_copy", "reference"), "block copy, one plain copy per pair (the definition)", {}},
+                        [](const Params&) { return kernels_cpu::make_reference_block_copy(); });
+  registrar.add<Kernel>(
+      {kernel_name("block_copy", "cpu"),
+       "block copy on the host: adjacent pairs merged into runs, large copies split across threads",
+       {int_param("grain_bytes", std::int64_t{1} << 20,
+                  "bytes per parallel task; copies of at most this many bytes stay on the calling thread")}},
+      [](const Params& params) { return kernels_cpu::make_cpu_block_copy(params); });
+}
