@@ -135,6 +135,23 @@ KvForwardBatch StateManager::append(KvModelId model, std::span<const SequenceTok
   auto* context_out = out.context_lens.data_ptr<std::int64_t>();
   auto* table_out = out.block_tables.data_ptr<std::int32_t>();
   auto* parent_out = has_tree ? out.tree_parents.data_ptr<std::int32_t>() : nullptr;
+  // Copy-on-write: a partly filled last block shared with a fork, which still needs the
+  // slots this write would overwrite, is replaced by a copy. All copies in one call.
+  std::vector<BlockCopyPair> copies;
+  std::vector<BlockId*> copied_entries;
+  for (const SequenceTokens& item : batch) {
+    ModelView& view = sequence_at(item.sequence, "append").views[static_cast<std::size_t>(model)];
+    if (!item.tokens.empty() && view.kv_len % block_size != 0 && pool.ref_count(view.block_table.back()) > 1) {
+      copies.push_back({view.block_table.back(), pool.allocate()});
+      copied_entries.push_back(&view.block_table.back());
+    }
+  }
+  pool.copy_blocks(copies);
+  for (std::size_t i = 0; i < copies.size(); ++i) {
+    pool.release(static_cast<BlockId>(copies[i].src));
+    *copied_entries[i] = static_cast<BlockId>(copies[i].dst);
+  }
+
   offset = 0;
   query_start_out[0] = 0;
   for (std::int64_t s = 0; s < num_sequences; ++s) {
@@ -144,15 +161,6 @@ KvForwardBatch StateManager::append(KvModelId model, std::span<const SequenceTok
     const auto count = static_cast<std::int64_t>(item.tokens.size());
     const std::int64_t start = view.kv_len;
     const auto committed_len = static_cast<std::int64_t>(sequence.committed.size());
-    if (count > 0 && start % block_size != 0 && pool.ref_count(view.block_table.back()) > 1) {
-      // Copy-on-write: the partly filled last block is shared with a fork, which still
-      // needs the slots this write would overwrite.
-      const BlockId shared = view.block_table.back();
-      const BlockId own = pool.allocate();
-      pool.copy_block(shared, own);
-      pool.release(shared);
-      view.block_table.back() = own;
-    }
     while (static_cast<std::int64_t>(view.block_table.size()) < blocks_for(start + count, block_size)) {
       view.block_table.push_back(pool.allocate());
     }
@@ -259,19 +267,25 @@ void StateManager::keep_path(KvModelId model, std::span<const KeptPath> paths) {
       return static_cast<std::int64_t>(view.block_table[static_cast<std::size_t>(storage / block_size)]) * block_size +
              storage % block_size;
     };
+    // Copy-on-write of the blocks the moves write into that a fork still reads.
+    std::vector<BlockCopyPair> copies;
+    std::vector<std::size_t> copied_indices;
     for (std::size_t k = 0; k < path.positions.size(); ++k) {
       const std::int64_t target = start + static_cast<std::int64_t>(k);
       kept.push_back(SpeculativeEntry{
           view.speculative[static_cast<std::size_t>(path.positions[k] - view.verified_len)].token, target, target - 1});
       if (path.positions[k] == target) continue;
-      // Copy-on-write before moving into a block a fork still reads.
-      auto& block = view.block_table[static_cast<std::size_t>(target / block_size)];
-      if (pool.ref_count(block) > 1) {
-        const BlockId own = pool.allocate();
-        pool.copy_block(block, own);
-        pool.release(block);
-        block = own;
+      const auto block_index = static_cast<std::size_t>(target / block_size);
+      if (pool.ref_count(view.block_table[block_index]) > 1 &&
+          std::find(copied_indices.begin(), copied_indices.end(), block_index) == copied_indices.end()) {
+        copies.push_back({view.block_table[block_index], pool.allocate()});
+        copied_indices.push_back(block_index);
       }
+    }
+    pool.copy_blocks(copies);
+    for (std::size_t i = 0; i < copies.size(); ++i) {
+      pool.release(static_cast<BlockId>(copies[i].src));
+      view.block_table[copied_indices[i]] = static_cast<BlockId>(copies[i].dst);
     }
     for (std::size_t k = 0; k < path.positions.size(); ++k) {
       const std::int64_t target = start + static_cast<std::int64_t>(k);

@@ -11,17 +11,6 @@
 namespace specrouter {
 namespace {
 
-// Copies K/V of every layer from block `source` to block `target`.
-//
-// This is the copy-on-write step. The `block_copy` kernel interface (with CPU and CUDA
-// implementations) is being defined on another branch; once it lands this becomes a call
-// to it. Until then a strided tensor copy does the same: one copy per tensor over
-// [num_layers, block_size, num_kv_heads, head_dim].
-void copy_kv_block(const at::Tensor& keys, const at::Tensor& values, BlockId source, BlockId target) {
-  keys.select(1, target).copy_(keys.select(1, source));
-  values.select(1, target).copy_(values.select(1, source));
-}
-
 std::string shape_of(const at::Tensor& tensor) {
   std::string out = "[";
   for (std::int64_t d = 0; d < tensor.dim(); ++d) out += (d ? ", " : "") + std::to_string(tensor.size(d));
@@ -30,15 +19,16 @@ std::string shape_of(const at::Tensor& tensor) {
 
 }  // namespace
 
-KvBlockPool::KvBlockPool(KvCacheSpec spec, std::int64_t num_blocks, bool track_shadow) : spec_(std::move(spec)) {
+KvBlockPool::KvBlockPool(KvCacheSpec spec, std::int64_t num_blocks, bool track_shadow,
+                         std::shared_ptr<BlockCopyKernel> block_copy)
+    : spec_(std::move(spec)), block_copy_(std::move(block_copy)) {
   spec_.validate();
   const auto options = at::TensorOptions().dtype(spec_.dtype).device(spec_.device);
-  const std::vector<std::int64_t> shape{spec_.num_layers, num_blocks, spec_.block_size, spec_.num_kv_heads,
-                                        spec_.head_dim};
   // Zero-filled rather than empty: the budget is touched (really reserved) now, and a
   // kernel bug that reads an unwritten slot sees zeros, not NaNs from old memory.
-  keys_ = at::zeros(shape, options);
-  values_ = at::zeros(shape, options);
+  storage_ = at::zeros({2, spec_.num_layers, num_blocks, spec_.block_size, spec_.num_kv_heads, spec_.head_dim}, options);
+  keys_ = storage_[0];
+  values_ = storage_[1];
   ref_counts_.assign(static_cast<std::size_t>(num_blocks), 0);
   free_list_.reserve(static_cast<std::size_t>(num_blocks));
   // A stack whose top is block 0, so blocks are handed out in index order at first.
@@ -115,12 +105,41 @@ void KvBlockPool::release(BlockId block) {
   }
 }
 
-void KvBlockPool::copy_block(BlockId source, BlockId target) {
-  copy_kv_block(keys_, values_, source, target);
+void KvBlockPool::copy_blocks(std::span<const BlockCopyPair> pairs) {
+  if (pairs.empty()) return;
+  // The storage seen as 2 * num_layers * num_blocks blocks: block b of layer l of K (t=0)
+  // or V (t=1) is block (t * num_layers + l) * num_blocks + b, one block_size slab each.
+  const std::int64_t blocks_per_plane = num_blocks();
+  const std::int64_t planes = 2 * spec_.num_layers;
+  std::vector<BlockCopyPair> expanded;
+  expanded.reserve(pairs.size() * static_cast<std::size_t>(planes));
+  for (std::int64_t plane = 0; plane < planes; ++plane) {
+    for (const BlockCopyPair& pair : pairs) {
+      expanded.push_back({plane * blocks_per_plane + pair.src, plane * blocks_per_plane + pair.dst});
+    }
+  }
+  if (block_copy_) {
+    const BlockBuffer buffer{storage_.data_ptr(), planes * blocks_per_plane, spec_.bytes_per_block() / (2 * spec_.num_layers)};
+    block_copy_->copy(buffer, expanded);
+  } else {
+    std::vector<std::int64_t> sources, targets;
+    sources.reserve(expanded.size());
+    targets.reserve(expanded.size());
+    for (const BlockCopyPair& pair : expanded) {
+      sources.push_back(pair.src);
+      targets.push_back(pair.dst);
+    }
+    // [2 * num_layers * num_blocks, block_size, num_kv_heads, head_dim]
+    at::Tensor blocks = storage_.view({planes * blocks_per_plane, spec_.block_size, spec_.num_kv_heads, spec_.head_dim});
+    const at::Tensor source_index = at::tensor(at::ArrayRef<std::int64_t>(sources), at::kLong).to(spec_.device);
+    const at::Tensor target_index = at::tensor(at::ArrayRef<std::int64_t>(targets), at::kLong).to(spec_.device);
+    blocks.index_copy_(0, target_index, blocks.index_select(0, source_index));
+  }
   if (!shadow_.empty()) {
-    const auto size = static_cast<std::size_t>(spec_.block_size);
-    std::copy_n(shadow_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(source) * size), size,
-                shadow_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(target) * size));
+    const auto size = static_cast<std::ptrdiff_t>(spec_.block_size);
+    for (const BlockCopyPair& pair : pairs) {
+      std::copy_n(shadow_.begin() + pair.src * size, size, shadow_.begin() + pair.dst * size);
+    }
   }
 }
 
@@ -130,12 +149,10 @@ void KvBlockPool::copy_slots(const std::vector<std::int64_t>& sources, const std
   const at::Tensor source_index = at::tensor(at::ArrayRef<std::int64_t>(sources), at::kLong).to(spec_.device);
   const at::Tensor target_index = at::tensor(at::ArrayRef<std::int64_t>(targets), at::kLong).to(spec_.device);
   const std::int64_t num_slots = num_blocks() * spec_.block_size;
-  for (const at::Tensor* storage : {&keys_, &values_}) {
-    // [num_layers, num_blocks * block_size, num_kv_heads, head_dim]
-    at::Tensor slots = storage->view({spec_.num_layers, num_slots, spec_.num_kv_heads, spec_.head_dim});
-    // index_select copies first, so overlapping sources and targets are safe.
-    slots.index_copy_(1, target_index, slots.index_select(1, source_index));
-  }
+  // [2 * num_layers, num_blocks * block_size, num_kv_heads, head_dim]
+  at::Tensor slots = storage_.view({2 * spec_.num_layers, num_slots, spec_.num_kv_heads, spec_.head_dim});
+  // index_select copies first, so overlapping sources and targets are safe.
+  slots.index_copy_(1, target_index, slots.index_select(1, source_index));
   if (!shadow_.empty()) {
     std::vector<SlotShadow> moved(static_cast<std::size_t>(count));
     for (std::size_t i = 0; i < moved.size(); ++i) moved[i] = shadow_[static_cast<std::size_t>(sources[i])];

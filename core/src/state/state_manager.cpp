@@ -35,12 +35,14 @@ StateManager::~StateManager() = default;
 
 // ---- Models ---------------------------------------------------------------------------
 
-KvModelId StateManager::add_model(const KvCacheSpec& spec, const KvBudget& budget) {
+KvModelId StateManager::add_model(const KvCacheSpec& spec, const KvBudget& budget,
+                                  std::shared_ptr<BlockCopyKernel> block_copy) {
   spec.validate();
   for (const auto& pool : pools_) {
     if (pool->spec().model == spec.model) throw KvStateError("add_model: model '" + spec.model + "' is already registered");
   }
-  auto pool = std::make_unique<KvBlockPool>(spec, budget.num_blocks(spec), options_.debug_checks);
+  auto pool = std::make_unique<KvBlockPool>(spec, budget.num_blocks(spec), options_.debug_checks,
+                                            std::move(block_copy));
   pools_.reserve(pools_.size() + 1);
   for (auto& [id, sequence] : sequences_) sequence.views.reserve(pools_.size() + 1);
   // Nothing below allocates.

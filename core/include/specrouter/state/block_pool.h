@@ -8,14 +8,20 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <vector>
 
+#include "specrouter/kernels/block_copy.h"
 #include "specrouter/state/kv_spec.h"
 #include "specrouter/types.h"
 
 namespace specrouter {
 
 class StateManager;
+namespace detail {
+struct StateTestAccess;  // tests only: corrupts state on purpose to prove the checks fire
+}  // namespace detail
 
 /// Index of a block in its pool.
 using BlockId = std::int32_t;
@@ -30,17 +36,20 @@ struct SlotShadow {
 /// The KV storage of one model, shared by all sequences: `num_blocks` blocks of
 /// `block_size` slots, for every layer.
 ///
-/// Storage is two tensors `[num_layers, num_blocks, block_size, num_kv_heads, head_dim]`,
-/// zero-filled when the pool is made, so the whole budget is reserved (and touched) up
-/// front. A slot is addressed by its flat index `block * block_size + offset`. Blocks are
+/// Storage is one tensor `[2, num_layers, num_blocks, block_size, num_kv_heads, head_dim]`
+/// (keys, then values), zero-filled when the pool is made, so the whole budget is
+/// reserved (and touched) up front; each layer's keys and values are contiguous views. A slot is addressed by its flat index `block * block_size + offset`. Blocks are
 /// reference-counted: a block shared by forked sequences is freed when its last user
 /// lets go. Allocation is reserved to the StateManager that owns the pool; models read
 /// and write K/V through key_cache(), value_cache() and write().
 class KvBlockPool {
  public:
   /// Reserves `num_blocks` blocks for `spec` (zero-filled). `track_shadow` keeps the
-  /// per-slot shadow used by the debug consistency check.
-  KvBlockPool(KvCacheSpec spec, std::int64_t num_blocks, bool track_shadow);
+  /// per-slot shadow used by the debug consistency check. `block_copy` (optional) copies
+  /// blocks for copy-on-write; it must work on the pool's device. Without it a tensor
+  /// gather/scatter does the same.
+  KvBlockPool(KvCacheSpec spec, std::int64_t num_blocks, bool track_shadow,
+              std::shared_ptr<BlockCopyKernel> block_copy = nullptr);
 
   /// The cache shape and placement.
   const KvCacheSpec& spec() const { return spec_; }
@@ -81,6 +90,7 @@ class KvBlockPool {
 
  private:
   friend class StateManager;
+  friend struct detail::StateTestAccess;
 
   // Takes a block from the free list with reference count 1. The caller has checked
   // free_blocks() (the manager checks a whole operation before changing anything).
@@ -89,16 +99,19 @@ class KvBlockPool {
   void retain(BlockId block);
   // Removes a user; the block returns to the free list when none is left.
   void release(BlockId block);
-  // Copies K/V of every layer (and the shadow) from block `source` to block `target`.
-  void copy_block(BlockId source, BlockId target);
+  // Copies K/V of every layer (and the shadow) of block `src` over block `dst` for every
+  // pair, in one block_copy call (pairs as BlockCopyKernel requires: independent).
+  void copy_blocks(std::span<const BlockCopyPair> pairs);
   // Copies K/V of every layer (and the shadow) slot by slot, `sources[i]` to `targets[i]`.
   void copy_slots(const std::vector<std::int64_t>& sources, const std::vector<std::int64_t>& targets);
   // Records in the shadow that `slot` now holds `token` computed at `position`.
   void record(std::int64_t slot, TokenId token, std::int64_t position);
 
   KvCacheSpec spec_;
-  at::Tensor keys_;    // [num_layers, num_blocks, block_size, num_kv_heads, head_dim]
-  at::Tensor values_;  // [num_layers, num_blocks, block_size, num_kv_heads, head_dim]
+  at::Tensor storage_;  // [2, num_layers, num_blocks, block_size, num_kv_heads, head_dim]
+  at::Tensor keys_;     // storage_[0]: [num_layers, num_blocks, block_size, num_kv_heads, head_dim]
+  at::Tensor values_;   // storage_[1]
+  std::shared_ptr<BlockCopyKernel> block_copy_;  // may be null: tensor fallback
   std::vector<std::int32_t> ref_counts_;  // [num_blocks]
   std::vector<BlockId> free_list_;        // a stack; capacity num_blocks, so pushes never allocate
   std::int64_t peak_used_ = 0;

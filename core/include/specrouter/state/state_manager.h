@@ -93,10 +93,13 @@ class StateManager {
   ///@{
 
   /// Registers a model and reserves its pool from `budget`. Existing sequences get an
-  /// empty cache for it (all their committed tokens are catch-up tokens). Throws
-  /// KvStateError for an invalid spec or a duplicate model name. Cost: the allocation
-  /// of the pool, O(budget bytes), plus O(sequences).
-  KvModelId add_model(const KvCacheSpec& spec, const KvBudget& budget);
+  /// empty cache for it (all their committed tokens are catch-up tokens). `block_copy`
+  /// (e.g. `block_copy/cpu`, or `block_copy/cuda` for a CUDA pool) does the
+  /// copy-on-write copies; without it a tensor gather/scatter does. Throws KvStateError
+  /// for an invalid spec or a duplicate model name. Cost: the allocation of the pool,
+  /// O(budget bytes), plus O(sequences).
+  KvModelId add_model(const KvCacheSpec& spec, const KvBudget& budget,
+                      std::shared_ptr<BlockCopyKernel> block_copy = nullptr);
   /// The id of the model called `name`; throws KvStateError when there is none.
   KvModelId model_id(const std::string& name) const;
   /// Number of registered models.
@@ -224,6 +227,7 @@ class StateManager {
   ///@}
 
  private:
+  friend struct detail::StateTestAccess;
   // One speculative token held in a model's cache past the committed tokens it agrees with.
   struct SpeculativeEntry {
     TokenId token = 0;
