@@ -84,7 +84,7 @@ Problem make_problem(const Shape& shape, std::vector<SequenceCase> cases, at::Sc
   bool any_tree = false;
   std::size_t next_block = 0;
   std::int64_t offset = 0;
-  start[0] = 0;
+  start.data_ptr<std::int64_t>()[0] = 0;
   for (std::int64_t s = 0; s < num_seqs; ++s) {
     const SequenceCase& c = cases[static_cast<std::size_t>(s)];
     const std::int64_t context_len = c.prefix + c.count;
@@ -93,20 +93,24 @@ Problem make_problem(const Shape& shape, std::vector<SequenceCase> cases, at::Sc
     at::Tensor v = at::randn({context_len, shape.num_kv_heads, shape.head_dim}, f64).to(dtype).to(at::kDouble);
     problem.keys.push_back(k);
     problem.values.push_back(v);
+    auto table = tables.accessor<std::int32_t, 2>();
+    std::vector<std::int64_t> slots(static_cast<std::size_t>(context_len));
     for (std::int64_t p = 0; p < context_len; ++p) {
       const std::int64_t b = p / shape.block_size;
-      if (p % shape.block_size == 0) tables[s][b] = block_ids[next_block++];
-      const std::int64_t block = tables[s][b].item<std::int32_t>();
-      key_cache[block][p % shape.block_size] = k[p];
-      value_cache[block][p % shape.block_size] = v[p];
+      if (p % shape.block_size == 0) table[s][b] = block_ids[next_block++];
+      slots[static_cast<std::size_t>(p)] = table[s][b] * shape.block_size + p % shape.block_size;
     }
-    context[s] = context_len;
+    const at::Tensor slot_index = at::tensor(slots, at::kLong);
+    key_cache.view({-1, shape.num_kv_heads, shape.head_dim}).index_copy_(0, slot_index, k);
+    value_cache.view({-1, shape.num_kv_heads, shape.head_dim}).index_copy_(0, slot_index, v);
+    context.data_ptr<std::int64_t>()[s] = context_len;
     for (std::int64_t j = 0; j < c.count; ++j) {
-      parents[offset + j] = c.parents.empty() ? static_cast<std::int32_t>(j - 1) : c.parents[static_cast<std::size_t>(j)];
+      parents.data_ptr<std::int32_t>()[offset + j] =
+          c.parents.empty() ? static_cast<std::int32_t>(j - 1) : c.parents[static_cast<std::size_t>(j)];
     }
     any_tree = any_tree || !c.parents.empty();
     offset += c.count;
-    start[s + 1] = offset;
+    start.data_ptr<std::int64_t>()[s + 1] = offset;
   }
   problem.args.query = at::randn({num_tokens, shape.num_heads, shape.head_dim}, f64).to(dtype);
   problem.args.key_cache = key_cache.to(dtype);
@@ -282,7 +286,7 @@ TEST_F(PagedAttentionTest, LongContextDecodeAndPrefill) {
 }
 
 TEST_F(PagedAttentionTest, RejectsMalformedInputsNamingTheTensor) {
-  const Problem good = make_problem({2, 1, 8, 4}, {{6, 3, {-1, 0, 0}}}, at::kFloat, std::nullopt, 3);
+  const Problem good = make_problem({4, 2, 8, 4}, {{6, 3, {-1, 0, 0}}}, at::kFloat, std::nullopt, 3);
   auto expect_error = [&](PagedAttentionArgs args, const std::string& needle) {
     for (const auto& kernel : {reference_, cpu_}) {
       try {
@@ -302,7 +306,7 @@ TEST_F(PagedAttentionTest, RejectsMalformedInputsNamingTheTensor) {
   expect_error(bad_block, "is block 1000");
   PagedAttentionArgs bad_heads = good.args;
   bad_heads.query = at::zeros({3, 3, 8});
-  expect_error(bad_heads, "num_heads 3 is not a multiple of num_kv_heads 1");
+  expect_error(bad_heads, "num_heads 3 is not a multiple of num_kv_heads 2");
   PagedAttentionArgs short_context = good.args;
   short_context.context_lens = at::tensor(std::vector<std::int64_t>{2}, at::kLong);
   expect_error(short_context, "less than its 3 new tokens");
