@@ -277,6 +277,13 @@ class PropertyRun {
       description_ = "keep_path of " + std::to_string(path.size()) + " tokens in model " + std::to_string(model) +
                      " sequence " + std::to_string(id);
       const KeptPath kept{id, path};
+      if (view[static_cast<std::size_t>(path.front())].parent < committed - 1) {
+        // A branch off a token that is now committed: its position is taken by the
+        // committed token, so it can never be kept.
+        EXPECT_THROW(manager_.keep_path(model, std::span<const KeptPath>(&kept, 1)), KvStateError);
+        ++counts["keep_path refused: dead branch"];
+        return;
+      }
       std::int64_t shared_targets = 0;  // blocks to copy first, counted independently
       {
         const KvBlockPool& pool = manager_.pool(model);

@@ -106,9 +106,9 @@ KvForwardBatch StateManager::append(KvModelId model, std::span<const SequenceTok
     offset += count;
   }
   if (needed_blocks > pool.free_blocks()) {
-    throw OutOfKvMemory(out_of_blocks(pool, operation + " of " + std::to_string(num_tokens) + " tokens to " +
-                                                std::to_string(batch.size()) + " sequences",
-                                      needed_blocks));
+    throw OutOfKvMemory(out_of_blocks(
+        pool, "append of " + std::to_string(num_tokens) + " tokens to " + std::to_string(batch.size()) + " sequences",
+        needed_blocks));
   }
 
   // ---- Reserve everything that could fail to allocate. Still no visible change. ----
@@ -254,7 +254,7 @@ void StateManager::keep_path(KvModelId model, std::span<const KeptPath> paths) {
     }
     needed_blocks += static_cast<std::int64_t>(shared.size());
   }
-  if (needed_blocks > pool.free_blocks()) throw OutOfKvMemory(out_of_blocks(pool, operation, needed_blocks));
+  if (needed_blocks > pool.free_blocks()) throw OutOfKvMemory(out_of_blocks(pool, "keep_path", needed_blocks));
 
   // ---- Apply. ----
   for (const KeptPath& path : paths) {

@@ -58,6 +58,8 @@ class PagedAttention : public Kernel {
   /// The operation name, "paged_attention".
   static constexpr const char* kOp = "paged_attention";
 
+  /// Defined in the core, so the class's type information lives there (dynamic_cast
+  /// from a plugin's object works across the library boundary).
   ~PagedAttention() override;
   /// Returns kOp.
   const char* op() const override { return kOp; }

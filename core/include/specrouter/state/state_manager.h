@@ -85,8 +85,11 @@ class StateManager {
  public:
   /// An empty manager with no models and no sequences.
   explicit StateManager(StateManagerOptions options = {});
+  /// Frees every pool.
   ~StateManager();
+  /// Not copyable: pools are large and sequences are identified by this manager's ids.
   StateManager(const StateManager&) = delete;
+  /// Not copyable.
   StateManager& operator=(const StateManager&) = delete;
 
   /// @name Models
