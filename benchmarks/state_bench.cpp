@@ -2,7 +2,8 @@
 //   BM_Rollback       ragged rollback of a batch after a draft, against the tokens kept
 //                     (128 .. 32k) and the batch size: flat in tokens kept;
 //   BM_Fork           fork of every sequence of a batch: O(blocks) bookkeeping, no K/V copy;
-//   BM_ForkFirstWrite the first append to a fork (copy-on-write of one partial block);
+//   BM_ForkFirstWrite the first append to a fork (copy-on-write of one partial block),
+//                     against BM_AppendOne, the same append without a shared block;
 //   BM_ContiguousCopy what a fork costs a contiguous cache (copying the kept K/V), same shape;
 //   BM_MemoryOverhead bytes held per stored token, paged against a contiguous cache that
 //                     reserves the maximum context per sequence (with and without a shared prompt).
@@ -126,6 +127,23 @@ void BM_ForkFirstWrite(benchmark::State& state) {
   state.counters["bytes_copied"] = static_cast<double>(spec.bytes_per_block());
 }
 
+// Baseline for BM_ForkFirstWrite: the same one-token append without a shared block.
+void BM_AppendOne(benchmark::State& state) {
+  const std::int64_t context = state.range(0);
+  StateManager manager;
+  const KvCacheSpec spec = bench_spec();
+  const KvModelId model = manager.add_model(spec, KvBudget::blocks(budget_blocks(context, 2, spec.block_size)));
+  const SequenceId sequence = prefill(manager, model, context, 1).front();
+  const std::vector<TokenId> token{5};
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    manager.append(model, sequence, token);
+    state.SetIterationTime(std::chrono::duration<double>(Clock::now() - start).count());
+    manager.rollback(model, sequence, context);
+  }
+  state.counters["tokens_kept"] = static_cast<double>(context);
+}
+
 void BM_ContiguousCopy(benchmark::State& state) {
   const std::int64_t context = state.range(0);
   const KvCacheSpec spec = bench_spec();
@@ -188,9 +206,12 @@ void context_and_batch(benchmark::internal::Benchmark* bench) {
   }
 }
 
-BENCHMARK(BM_Rollback)->Apply(context_and_batch)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Fork)->Apply(context_and_batch)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_ForkFirstWrite)->Arg(135)->Arg(1031)->Arg(4099)->Arg(32771)->UseManualTime()->Unit(benchmark::kMicrosecond);
+// Fixed iteration counts: the untimed set-up of each iteration (drafting, releasing)
+// costs far more than the timed call, so time-based stopping would run for minutes.
+BENCHMARK(BM_Rollback)->Apply(context_and_batch)->UseManualTime()->Iterations(20000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Fork)->Apply(context_and_batch)->UseManualTime()->Iterations(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ForkFirstWrite)->Arg(135)->Arg(1031)->Arg(4099)->Arg(32771)->UseManualTime()->Iterations(20000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_AppendOne)->Arg(135)->Arg(1031)->Arg(4099)->Arg(32771)->UseManualTime()->Iterations(20000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ContiguousCopy)->Arg(128)->Arg(1024)->Arg(4096)->Arg(32768)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_MemoryOverhead)->Args({16, 0})->Args({1, 0})->Args({64, 0})->Args({16, 1024})->Iterations(1)->Unit(benchmark::kMillisecond);
 

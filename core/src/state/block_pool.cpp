@@ -4,6 +4,8 @@
 #include <ATen/Functions.h>
 #include <ATen/ops/index_copy.h>
 
+#include <cstddef>
+#include <cstring>
 #include <string>
 
 #include "specrouter/state/state_errors.h"
@@ -118,9 +120,17 @@ void KvBlockPool::copy_blocks(std::span<const BlockCopyPair> pairs) {
       expanded.push_back({plane * blocks_per_plane + pair.src, plane * blocks_per_plane + pair.dst});
     }
   }
+  const std::int64_t slab_bytes = spec_.bytes_per_block() / (2 * spec_.num_layers);  // one block of one plane
   if (block_copy_) {
-    const BlockBuffer buffer{storage_.data_ptr(), planes * blocks_per_plane, spec_.bytes_per_block() / (2 * spec_.num_layers)};
+    const BlockBuffer buffer{storage_.data_ptr(), planes * blocks_per_plane, slab_bytes};
     block_copy_->copy(buffer, expanded);
+  } else if (spec_.device.is_cpu()) {
+    // Host memory without a kernel: the pairs are independent (fresh targets), so a
+    // plain copy per slab, as block_copy/reference does.
+    auto* base = static_cast<std::byte*>(storage_.data_ptr());
+    for (const BlockCopyPair& pair : expanded) {
+      std::memcpy(base + pair.dst * slab_bytes, base + pair.src * slab_bytes, static_cast<std::size_t>(slab_bytes));
+    }
   } else {
     std::vector<std::int64_t> sources, targets;
     sources.reserve(expanded.size());

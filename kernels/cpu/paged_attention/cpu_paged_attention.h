@@ -1,7 +1,8 @@
 #pragma once
 
 // paged_attention/cpu: reads K/V in place through the block table (no gather copy) with
-// a blockwise online softmax, one task per (sequence, query head) under at::parallel_for.
+// a blockwise online softmax, one task per (sequence, key/value head, chunk of new
+// tokens) under at::parallel_for.
 
 #include "specrouter/kernels/paged_attention.h"
 

@@ -10,6 +10,6 @@ SPECROUTER_PLUGIN(registrar) {
       {"paged_attention/reference", "paged attention by gathering K/V through the block table, then dense softmax", {}},
       [](const specrouter::Params&) { return std::make_unique<specrouter::ReferencePagedAttention>(); });
   registrar.add<specrouter::Kernel>(
-      {"paged_attention/cpu", "paged attention on the CPU: blockwise online softmax, no gather copy", {}},
+      {"paged_attention/cpu", "paged attention on the CPU: blockwise online softmax over the cache blocks, no gather copy", {}},
       [](const specrouter::Params&) { return std::make_unique<specrouter::CpuPagedAttention>(); });
 }
