@@ -10,17 +10,19 @@ namespace specrouter {
 /// A model's KV block pool has fewer free blocks than an operation needs. Thrown before
 /// anything changes (strong guarantee): every sequence is exactly as before the call, so
 /// the caller can free memory (release, roll back, preempt) and retry.
-class OutOfKvMemory : public Error {
+class OutOfKvMemory : public CapacityError {
  public:
-  using Error::Error;
+  using CapacityError::CapacityError;
+  ~OutOfKvMemory() override;  ///< out of line: the key function (see error.h)
 };
 
 /// A caller broke the state manager's contract: an unknown sequence or model id, a
 /// negative length, a token fed at a committed position that differs from the committed
 /// token, a malformed tree. Thrown before anything changes.
-class KvStateError : public Error {
+class KvStateError : public UsageError {
  public:
-  using Error::Error;
+  using UsageError::UsageError;
+  ~KvStateError() override;  ///< out of line: the key function (see error.h)
 };
 
 /// The debug consistency check found KV storage that does not hold what the bookkeeping
@@ -29,6 +31,7 @@ class KvStateError : public Error {
 class KvConsistencyError : public Error {
  public:
   using Error::Error;
+  ~KvConsistencyError() override;  ///< out of line: the key function (see error.h)
 };
 
 }  // namespace specrouter
