@@ -47,13 +47,11 @@ struct Problem {
   std::int64_t M, K, N;
 };
 
-inline __attribute__((always_inline)) Vec load(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
+// Out-parameters rather than Vec by value: the baseline build has no 32-byte registers,
+// so passing one by value would have a different ABI than in the AVX2 build.
+inline __attribute__((always_inline)) void load(Vec& v, const float* p) { std::memcpy(&v, p, sizeof(v)); }
 
-inline __attribute__((always_inline)) float sum_lanes(Vec v) {
+inline __attribute__((always_inline)) float sum_lanes(const Vec& v) {
   float s = 0.f;
   for (std::int64_t i = 0; i < kLanes; ++i) s += v[i];
   return s;
@@ -67,9 +65,10 @@ inline __attribute__((always_inline)) void tile(const Problem& p, std::int64_t n
   const std::int64_t k_vec = K - K % kLanes;
   for (std::int64_t k = 0; k < k_vec; k += kLanes) {
     Vec xv[XR];
-    for (std::int64_t j = 0; j < XR; ++j) xv[j] = load(p.x + (m0 + j) * K + k);
+    for (std::int64_t j = 0; j < XR; ++j) load(xv[j], p.x + (m0 + j) * K + k);
     for (std::int64_t r = 0; r < WR; ++r) {
-      const Vec wv = load(p.w + (n0 + r) * K + k);
+      Vec wv;
+      load(wv, p.w + (n0 + r) * K + k);
       for (std::int64_t j = 0; j < XR; ++j) acc[r][j] += wv * xv[j];
     }
   }

@@ -60,10 +60,11 @@ class LinearTest : public ::testing::Test {
 // Largest |y - y_ref| / (|x_m| |w_n| + |b_n|) over the elements, as double.
 double scaled_error(const at::Tensor& y, const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
   const at::Tensor ref = at::linear(x.to(at::kDouble), w.to(at::kDouble), b.defined() ? b.to(at::kDouble) : b);
-  at::Tensor scale = at::linalg_vector_norm(x.to(at::kDouble), 2, {1}, true) *
-                     at::linalg_vector_norm(w.to(at::kDouble), 2, {1}, false).unsqueeze(0);  // [M, N]
-  if (b.defined()) scale = scale + at::abs(b.to(at::kDouble)).unsqueeze(0);
-  return ((y.to(at::kDouble) - ref).abs() / scale.clamp_min(1e-30)).max().item<double>();
+  at::Tensor scale = at::linalg_vector_norm(x.to(at::kDouble), 2, {1}, true)
+                         .mul(at::linalg_vector_norm(w.to(at::kDouble), 2, {1}, false).unsqueeze(0));  // [M, N]
+  if (b.defined()) scale = scale.add(at::abs(b.to(at::kDouble)).unsqueeze(0));
+  if (y.numel() == 0) return 0.0;
+  return y.to(at::kDouble).sub(ref).abs().div(scale.clamp_min(1e-30)).max().item().toDouble();
 }
 
 TEST_F(LinearTest, SmallBatchMatchesReferenceOverShapes) {

@@ -39,7 +39,8 @@ at::Tensor prefill_then_decode(Model& model, const std::vector<TokenId>& prompt,
   const SequenceInput first = chain_input(0, prompt);
   logits.push_back(model.forward({&first, 1}, *cache).logits);
   for (const TokenId token : steps) {
-    const SequenceInput step = chain_input(0, {token});
+    const std::vector<TokenId> one = {token};  // outlives `step`, which views it
+    const SequenceInput step = chain_input(0, one);
     logits.push_back(model.forward({&step, 1}, *cache).logits);
   }
   return at::cat(logits);  // [prompt + steps, vocab]
