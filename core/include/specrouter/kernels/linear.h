@@ -23,7 +23,7 @@ namespace specrouter {
 
 /// Computes y = x W^T + b for a batch of rows.
 ///
-/// linear() checks the shapes (checked_linear_shapes) and calls run(), which
+/// linear() checks the shapes (check_linear_arguments) and calls run(), which
 /// implementations override and which only ever sees valid arguments.
 class LinearKernel : public Kernel {
  public:
