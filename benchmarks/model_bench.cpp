@@ -2,8 +2,9 @@
 // over k = 2, 4, 8, 16 draft tokens, after 128 cached tokens, for random float32 models
 // of about 1M, 10M and 50M parameters on 2 threads. Speculative decoding pays off only
 // if verifying k tokens costs little more than decoding one; the summary printed at the
-// end gives verify(k=8) / decode(1) per model, and for the 1M model (where arithmetic
-// is negligible) the fixed cost of a step: the intercept of time over k.
+// end gives verify(k=8) / decode(1) per model and linear kernel (the core's reference,
+// at::linear, and linear/cpu_small_batch from kernels/cpu), and for the 1M model (where
+// arithmetic is negligible) the fixed cost of a step: the intercept of time over k.
 //
 //   build/bin/model_bench [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
@@ -13,18 +14,40 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <c10/core/InferenceMode.h>
 
+#include "specrouter/kernels/linear.h"
 #include "specrouter/model/threads.h"
 #include "specrouter/model/transformer_model.h"
+#include "specrouter/plugin/params.h"
+#include "specrouter/plugin/registries.h"
+
+// Defined by SPECROUTER_PLUGIN in kernels/cpu/kernels_cpu.cpp.
+void specrouter_register_kernels_cpu(specrouter::PluginRegistrar& registrar);
 
 namespace {
 
 using namespace specrouter;
 
 constexpr std::int64_t kCached = 128;
+
+// The linear kernels compared, by registry name; index = the benchmark's third argument.
+constexpr const char* kKernels[] = {"linear/reference", "linear/cpu_small_batch"};
+constexpr std::size_t kNumKernels = 2;
+
+std::shared_ptr<const LinearKernel> make_linear(std::size_t kernel) {
+  PluginRegistrar registrar;
+  specrouter_register_kernels_cpu(registrar);
+  Registries registries;
+  registrar.commit(registries);
+  const std::string name = kKernels[kernel];
+  const auto& info = registries.kernels.at(name).info;
+  return std::dynamic_pointer_cast<const LinearKernel>(
+      registries.kernels.create(name, Params::from_specs("kernel '" + name + "'", info.params, {})));
+}
 
 struct BenchModel {
   const char* name;
@@ -53,21 +76,24 @@ ModelConfig config_of(const BenchModel& shape) {
   return config;
 }
 
-// One loaded model with one sequence holding kCached tokens, shared by its benchmarks.
+// One loaded model (with one linear kernel) with one sequence holding kCached tokens,
+// shared by its benchmarks.
 struct Fixture {
   std::unique_ptr<TransformerModel> model;
   std::unique_ptr<KvCache> cache;
   std::vector<TokenId> draft;
 };
 
-Fixture& fixture(std::size_t index) {
-  static std::map<std::size_t, Fixture> fixtures;
-  auto it = fixtures.find(index);
+Fixture& fixture(std::size_t index, std::size_t kernel) {
+  static std::map<std::pair<std::size_t, std::size_t>, Fixture> fixtures;
+  auto it = fixtures.find({index, kernel});
   if (it != fixtures.end()) return it->second;
   c10::InferenceMode guard;
   const ModelConfig config = config_of(kModels[index]);
   Fixture f;
-  f.model = TransformerModel::create(config, random_weights(config, 7));
+  ModelOptions options;
+  options.linear = make_linear(kernel);
+  f.model = TransformerModel::create(config, random_weights(config, 7), options);
   f.cache = f.model->make_kv_cache(512);
   f.cache->add_sequence(0);
   std::mt19937_64 rng(3);
@@ -79,14 +105,15 @@ Fixture& fixture(std::size_t index) {
   input.tokens = prompt;
   input.logits = LogitsWanted::kNone;
   f.model->forward({&input, 1}, *f.cache);
-  return fixtures.emplace(index, std::move(f)).first->second;
+  return fixtures.emplace(std::pair{index, kernel}, std::move(f)).first->second;
 }
 
 // One pass over k new tokens with logits for all of them, then rollback to kCached.
 void BM_Forward(benchmark::State& state) {
   const auto index = static_cast<std::size_t>(state.range(0));
   const auto k = static_cast<std::size_t>(state.range(1));
-  Fixture& f = fixture(index);
+  const auto kernel = static_cast<std::size_t>(state.range(2));
+  Fixture& f = fixture(index, kernel);
   c10::InferenceMode guard;
   SequenceInput input;
   input.sequence = 0;
@@ -97,18 +124,21 @@ void BM_Forward(benchmark::State& state) {
     benchmark::DoNotOptimize(output.logits.data_ptr());
     f.cache->truncate(0, kCached);
   }
-  state.SetLabel(std::string(kModels[index].name) + (k == 1 ? " decode" : " verify k=" + std::to_string(k)));
+  state.SetLabel(std::string(kModels[index].name) + (k == 1 ? " decode" : " verify k=" + std::to_string(k)) + " " +
+                 kKernels[kernel]);
   state.counters["params_M"] = static_cast<double>(config_of(kModels[index]).parameter_count()) / 1e6;
 }
 
 void forward_args(benchmark::internal::Benchmark* bench) {
   for (std::int64_t model = 0; model < 3; ++model) {
-    for (std::int64_t k : {1, 2, 4, 8, 16}) bench->Args({model, k});
+    for (std::int64_t kernel = 0; kernel < static_cast<std::int64_t>(kNumKernels); ++kernel) {
+      for (std::int64_t k : {1, 2, 4, 8, 16}) bench->Args({model, k, kernel});
+    }
   }
 }
 BENCHMARK(BM_Forward)->Apply(forward_args)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
-// Keeps the real time per (model, k) to print the summary after the table.
+// Keeps the real time per (model, k, kernel) to print the summary after the table.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
@@ -123,17 +153,24 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     std::printf("\nsummary (%d threads, float32, %lld cached tokens)\n", specrouter::compute_threads(),
                 static_cast<long long>(kCached));
     for (std::size_t m = 0; m < 3; ++m) {
-      const double decode = time_of(m, 1);
-      const double verify8 = time_of(m, 8);
-      if (decode <= 0 || verify8 <= 0) continue;
-      std::printf("  %-4s decode %9.1f us   verify(k=8) %9.1f us   ratio %.2f\n", kModels[m].name, decode, verify8,
-                  verify8 / decode);
+      for (std::size_t kernel = 0; kernel < kNumKernels; ++kernel) {
+        const double decode = time_of(m, 1, kernel);
+        const double verify8 = time_of(m, 8, kernel);
+        if (decode <= 0 || verify8 <= 0) continue;
+        std::printf("  %-4s %-23s decode %9.1f us   verify(k=8) %9.1f us   ratio %.2f\n", kModels[m].name,
+                    kKernels[kernel], decode, verify8, verify8 / decode);
+      }
     }
-    // Least-squares line through time(k) of the 1M model; its intercept is the cost of a
-    // pass that does (almost) no arithmetic.
+    for (std::size_t kernel = 0; kernel < kNumKernels; ++kernel) print_fixed_cost(kernel);
+  }
+
+ private:
+  // Least-squares line through time(k) of the 1M model; its intercept is the cost of a
+  // pass that does (almost) no arithmetic.
+  void print_fixed_cost(std::size_t kernel) const {
     double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (int k : {1, 2, 4, 8, 16}) {
-      const double t = time_of(0, k);
+      const double t = time_of(0, k, kernel);
       if (t <= 0) continue;
       n += 1;
       sx += k;
@@ -143,14 +180,14 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     }
     if (n >= 2) {
       const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-      std::printf("  1M   fixed cost per pass (intercept) %.1f us, %.1f us per extra token\n", (sy - slope * sx) / n,
-                  slope);
+      std::printf("  1M   %-23s fixed cost per pass (intercept) %.1f us, %.1f us per extra token\n", kKernels[kernel],
+                  (sy - slope * sx) / n, slope);
     }
   }
 
- private:
-  double time_of(std::size_t model, int k) const {
-    auto it = times_.find("BM_Forward/" + std::to_string(model) + "/" + std::to_string(k) + "/real_time");
+  double time_of(std::size_t model, int k, std::size_t kernel) const {
+    auto it = times_.find("BM_Forward/" + std::to_string(model) + "/" + std::to_string(k) + "/" +
+                          std::to_string(kernel) + "/real_time");
     return it == times_.end() ? -1.0 : it->second;
   }
   std::map<std::string, double> times_;

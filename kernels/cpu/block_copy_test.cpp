@@ -107,7 +107,8 @@ std::map<std::string, Pairs> patterns(std::int64_t num_blocks, std::mt19937_64& 
 }
 
 TEST_F(BlockCopyTest, RegistersReferenceAndCpuImplementations) {
-  EXPECT_EQ(registries_.kernels.names(), (std::vector<std::string>{"block_copy/cpu", "block_copy/reference"}));
+  EXPECT_EQ(registries_.kernels.names(), (std::vector<std::string>{"block_copy/cpu", "block_copy/reference",
+                                                                    "linear/cpu_small_batch", "linear/reference"}));
   EXPECT_STREQ(make("block_copy/reference")->op(), "block_copy");
   EXPECT_STREQ(make("block_copy/cpu")->op(), "block_copy");
 }

@@ -13,4 +13,11 @@ SPECROUTER_PLUGIN(registrar) {
        {int_param("grain_bytes", std::int64_t{1} << 20,
                   "bytes per parallel task; copies of at most this many bytes stay on the calling thread")}},
       [](const Params& params) { return kernels_cpu::make_cpu_block_copy(params); });
+  registrar.add<Kernel>({kernel_name("linear", "reference"), "y = x W^T + b by at::linear (the definition; the model's default)", {}},
+                        [](const Params&) { return make_reference_linear(); });
+  registrar.add<Kernel>(
+      {kernel_name("linear", "cpu_small_batch"),
+       "y = x W^T + b for few float32 rows on the host: each weight row read once for all rows",
+       {int_param("max_rows", 16, "most rows of x handled here; more rows (and non-float32, non-CPU) go to at::linear")}},
+      [](const Params& params) { return kernels_cpu::make_cpu_small_batch_linear(params); });
 }

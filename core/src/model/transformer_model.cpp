@@ -109,6 +109,7 @@ TransformerModel::TransformerModel(const ModelConfig& config, const ModelOptions
     : config_(config), options_(options) {
   max_context_ = options.max_context > 0 ? options.max_context : config.max_position_embeddings;
   options_.max_context = max_context_;
+  if (!options_.linear) options_.linear = reference_linear();
 }
 
 std::unique_ptr<TransformerModel> TransformerModel::create(const ModelConfig& config, const WeightSource& weights,
@@ -223,6 +224,7 @@ ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, Kv
     const std::int64_t kv_heads = config_.num_key_value_heads;
     const std::int64_t head_dim = config_.head_dim;
     const double eps = config_.rms_norm_eps;
+    const LinearKernel& linear = *options_.linear;
     const auto index_options = at::TensorOptions().dtype(at::kLong);
 
     for (PlannedSequence& planned : plan) {
@@ -242,9 +244,9 @@ ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, Kv
     for (std::size_t index = 0; index < layers_.size(); ++index) {
       const Layer& layer = layers_[index];
       at::Tensor h = detail::rms_norm(x, layer.input_norm, eps);
-      at::Tensor q = at::linear(h, layer.q_weight, layer.q_bias).view({total, heads, head_dim});
-      at::Tensor k = at::linear(h, layer.k_weight, layer.k_bias).view({total, kv_heads, head_dim});
-      at::Tensor v = at::linear(h, layer.v_weight, layer.v_bias).view({total, kv_heads, head_dim});
+      at::Tensor q = linear.linear(h, layer.q_weight, layer.q_bias).view({total, heads, head_dim});
+      at::Tensor k = linear.linear(h, layer.k_weight, layer.k_bias).view({total, kv_heads, head_dim});
+      at::Tensor v = linear.linear(h, layer.v_weight, layer.v_bias).view({total, kv_heads, head_dim});
       if (config_.qk_norm) {
         q = detail::rms_norm(q, layer.q_norm, eps);
         k = detail::rms_norm(k, layer.k_norm, eps);
@@ -267,12 +269,12 @@ ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, Kv
           attended = out;
         }
       }
-      x.add_(at::linear(attended.reshape({total, heads * head_dim}), layer.o_weight, layer.o_bias));
+      x.add_(linear.linear(attended.reshape({total, heads * head_dim}), layer.o_weight, layer.o_bias));
 
       h = detail::rms_norm(x, layer.post_norm, eps);
-      at::Tensor gate = at::linear(h, layer.gate_weight, layer.gate_bias);
-      at::silu_(gate).mul_(at::linear(h, layer.up_weight, layer.up_bias));
-      x.add_(at::linear(gate, layer.down_weight, layer.down_bias));
+      at::Tensor gate = linear.linear(h, layer.gate_weight, layer.gate_bias);
+      at::silu_(gate).mul_(linear.linear(h, layer.up_weight, layer.up_bias));
+      x.add_(linear.linear(gate, layer.down_weight, layer.down_bias));
     }
 
     ForwardOutput output;
@@ -284,7 +286,7 @@ ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, Kv
     at::Tensor normed = detail::rms_norm(selected, final_norm_, eps);  // [wanted, hidden]
     // float32 is enough for sampling; float64 models keep float64 for exactness tests.
     const c10::ScalarType logits_dtype = dtype == at::kDouble ? at::kDouble : at::kFloat;
-    output.logits = at::linear(normed, lm_head_).to(at::kCPU, logits_dtype).contiguous();  // [wanted, vocab]
+    output.logits = linear.linear(normed, lm_head_, at::Tensor()).to(at::kCPU, logits_dtype).contiguous();  // [wanted, vocab]
     if (options.return_hidden) output.hidden = normed;
     return output;
   } catch (...) {

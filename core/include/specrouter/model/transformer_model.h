@@ -12,6 +12,7 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include "specrouter/kernels/linear.h"
 #include "specrouter/model/model.h"
 #include "specrouter/model/model_config.h"
 #include "specrouter/model/weights.h"
@@ -27,6 +28,10 @@ struct ModelOptions {
   c10::Device device = c10::Device(c10::DeviceType::CPU);
   /// Longest sequence accepted; 0 means the config's max_position_embeddings.
   std::int64_t max_context = 0;
+  /// Computes every projection and the lm_head; null means the core's reference
+  /// (reference_linear(), at::linear). `linear/cpu_small_batch` makes verification of a
+  /// few draft tokens cost about what decoding one does.
+  std::shared_ptr<const LinearKernel> linear;
 };
 
 /// A pre-norm decoder transformer: embedding, N x (RMSNorm, GQA attention with rotary
@@ -51,7 +56,7 @@ class TransformerModel final : public Model {
 
   /// The architecture the model was built from.
   const ModelConfig& config() const { return config_; }
-  /// The options it was built with (max_context resolved).
+  /// The options it was built with (max_context and linear resolved).
   const ModelOptions& options() const { return options_; }
 
  private:
