@@ -20,13 +20,17 @@
 #include <c10/core/InferenceMode.h>
 
 #include "specrouter/kernels/linear.h"
+#include "specrouter/kernels/paged_attention.h"
+#include "specrouter/state/state_manager.h"
 #include "specrouter/model/threads.h"
 #include "specrouter/model/transformer_model.h"
 #include "specrouter/plugin/params.h"
 #include "specrouter/plugin/registries.h"
 
-// Defined by SPECROUTER_PLUGIN in kernels/cpu/kernels_cpu.cpp.
+// Defined by SPECROUTER_PLUGIN in kernels/cpu/kernels_cpu.cpp and
+// kernels/cpu/paged_attention/register.cpp.
 void specrouter_register_kernels_cpu(specrouter::PluginRegistrar& registrar);
+void specrouter_register_kernels_cpu_attention(specrouter::PluginRegistrar& registrar);
 
 namespace {
 
@@ -38,11 +42,20 @@ constexpr std::int64_t kCached = 128;
 constexpr const char* kKernels[] = {"linear/reference", "linear/cpu_small_batch"};
 constexpr std::size_t kNumKernels = 2;
 
+const Registries& cpu_kernels() {
+  static const Registries registries = [] {
+    PluginRegistrar registrar;
+    specrouter_register_kernels_cpu(registrar);
+    specrouter_register_kernels_cpu_attention(registrar);
+    Registries made;
+    registrar.commit(made);
+    return made;
+  }();
+  return registries;
+}
+
 std::shared_ptr<const LinearKernel> make_linear(std::size_t kernel) {
-  PluginRegistrar registrar;
-  specrouter_register_kernels_cpu(registrar);
-  Registries registries;
-  registrar.commit(registries);
+  const Registries& registries = cpu_kernels();
   const std::string name = kKernels[kernel];
   const auto& info = registries.kernels.at(name).info;
   return std::dynamic_pointer_cast<const LinearKernel>(
@@ -76,11 +89,13 @@ ModelConfig config_of(const BenchModel& shape) {
   return config;
 }
 
-// One loaded model (with one linear kernel) with one sequence holding kCached tokens,
-// shared by its benchmarks.
+// One loaded model (with one linear kernel, attention by paged_attention/cpu) with one
+// sequence holding kCached committed tokens in its KV, shared by its benchmarks.
 struct Fixture {
   std::unique_ptr<TransformerModel> model;
-  std::unique_ptr<KvCache> cache;
+  std::unique_ptr<StateManager> state;
+  KvModelId kv = 0;
+  SequenceId sequence = 0;
   std::vector<TokenId> draft;
 };
 
@@ -93,22 +108,25 @@ Fixture& fixture(std::size_t index, std::size_t kernel) {
   Fixture f;
   ModelOptions options;
   options.linear = make_linear(kernel);
+  options.attention = make_paged_attention(cpu_kernels().kernels, "paged_attention/cpu");
   f.model = TransformerModel::create(config, random_weights(config, 7), options);
-  f.cache = f.model->make_kv_cache(512);
-  f.cache->add_sequence(0);
+  f.state = std::make_unique<StateManager>();
+  f.kv = f.model->add_kv_cache(*f.state, "model", KvBudget::blocks(64));
   std::mt19937_64 rng(3);
   std::vector<TokenId> prompt;
   for (std::int64_t i = 0; i < kCached; ++i) prompt.push_back(static_cast<TokenId>(rng() % config.vocab_size));
   for (int i = 0; i < 16; ++i) f.draft.push_back(static_cast<TokenId>(rng() % config.vocab_size));
+  f.sequence = f.state->create_sequence(prompt);
   SequenceInput input;
-  input.sequence = 0;
+  input.sequence = f.sequence;
   input.tokens = prompt;
   input.logits = LogitsWanted::kNone;
-  f.model->forward({&input, 1}, *f.cache);
+  f.model->forward({&input, 1}, *f.state, f.kv);
   return fixtures.emplace(std::pair{index, kernel}, std::move(f)).first->second;
 }
 
-// One pass over k new tokens with logits for all of them, then rollback to kCached.
+// One pass over k new (speculative) tokens with logits for all of them, then rollback
+// to kCached, as a rejected draft would be.
 void BM_Forward(benchmark::State& state) {
   const auto index = static_cast<std::size_t>(state.range(0));
   const auto k = static_cast<std::size_t>(state.range(1));
@@ -116,13 +134,13 @@ void BM_Forward(benchmark::State& state) {
   Fixture& f = fixture(index, kernel);
   c10::InferenceMode guard;
   SequenceInput input;
-  input.sequence = 0;
+  input.sequence = f.sequence;
   input.tokens = std::span<const TokenId>(f.draft).first(k);
   input.logits = LogitsWanted::kAll;
   for (auto _ : state) {
-    ForwardOutput output = f.model->forward({&input, 1}, *f.cache);
+    ForwardOutput output = f.model->forward({&input, 1}, *f.state, f.kv);
     benchmark::DoNotOptimize(output.logits.data_ptr());
-    f.cache->truncate(0, kCached);
+    f.state->rollback(f.kv, f.sequence, kCached);
   }
   state.SetLabel(std::string(kModels[index].name) + (k == 1 ? " decode" : " verify k=" + std::to_string(k)) + " " +
                  kKernels[kernel]);

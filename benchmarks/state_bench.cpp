@@ -185,7 +185,7 @@ void BM_MemoryOverhead(benchmark::State& state) {
       std::vector<TokenId> rest(static_cast<std::size_t>(length - shared_prompt), 2);
       manager.append(model, id, rest);
       stored += length;
-      std::int64_t capacity = 64;  // the contiguous cache of wip/model: doubles from 64, capped at the maximum
+      std::int64_t capacity = 64;  // a contiguous cache that doubles from 64, capped at the maximum
       while (capacity < length) capacity = std::min(2 * capacity, kMaxContext);
       doubling_capacity += capacity;
     }

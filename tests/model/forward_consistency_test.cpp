@@ -1,7 +1,9 @@
-// The same model computed different ways must agree: incremental decoding with the KV
-// cache versus one full pass, a ragged batch versus each sequence alone, a tree-masked
-// pass versus each root-to-leaf branch, rollback and forks versus never having run the
-// discarded tokens. Every variant of the family, in float64 and float32.
+// The same model computed different ways must agree: incremental decoding through the
+// paged KV (blocks of 4 positions) versus one full pass in a single block (contiguous
+// memory), a ragged batch versus each sequence alone, a tree-masked pass versus each
+// root-to-leaf branch, rollback and forks (copy-on-write of a shared partial block)
+// versus never having run the discarded tokens. Every variant of the family, in float64
+// and float32, through both paged attention kernels.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -12,7 +14,6 @@
 
 #include "model_test_util.h"
 #include "specrouter/error.h"
-#include "specrouter/model/contiguous_kv_cache.h"
 
 namespace specrouter::testing {
 namespace {
@@ -33,10 +34,10 @@ std::vector<std::int32_t> random_tree(std::int32_t size, std::uint64_t seed) {
 // the suite fast under ctest, where every test pays for loading libtorch.
 class ForwardConsistency : public ::testing::TestWithParam<std::string> {
  protected:
-  void check_all(c10::ScalarType dtype) {
-    SCOPED_TRACE(dtype == at::kDouble ? "float64" : "float32");
+  void check_all(c10::ScalarType dtype, const std::string& attention) {
+    SCOPED_TRACE(std::string(dtype == at::kDouble ? "float64" : "float32") + ", paged_attention/" + attention);
     config_ = variant_config(GetParam());
-    model_ = loaded_model(GetParam(), dtype);
+    model_ = loaded_model(GetParam(), dtype, cpu_plugin_attention(attention));
     tolerance_ = tolerance_for(dtype);
     worst_diff() = 0.0;
     incremental_decoding_matches_one_full_pass();
@@ -50,8 +51,8 @@ class ForwardConsistency : public ::testing::TestWithParam<std::string> {
     kept_tree_path_continues_like_a_linear_run();
     rollback_and_fork_match_never_having_run_the_tokens();
     RecordProperty("max_abs_diff", std::to_string(worst_diff()));
-    std::printf("%s %s: largest logit difference %.3g (tolerance %.0e)\n", GetParam().c_str(),
-                dtype == at::kDouble ? "float64" : "float32", worst_diff(), tolerance_);
+    std::printf("%s %s %s: largest logit difference %.3g (tolerance %.0e)\n", GetParam().c_str(),
+                dtype == at::kDouble ? "float64" : "float32", attention.c_str(), worst_diff(), tolerance_);
   }
 
   void incremental_decoding_matches_one_full_pass();
@@ -67,8 +68,10 @@ class ForwardConsistency : public ::testing::TestWithParam<std::string> {
   c10::InferenceMode inference_;
 };
 
-TEST_P(ForwardConsistency, Float64) { check_all(at::kDouble); }
-TEST_P(ForwardConsistency, Float32) { check_all(at::kFloat); }
+TEST_P(ForwardConsistency, Float64) { check_all(at::kDouble, "reference"); }
+TEST_P(ForwardConsistency, Float32) { check_all(at::kFloat, "reference"); }
+TEST_P(ForwardConsistency, Float64CpuAttention) { check_all(at::kDouble, "cpu"); }
+TEST_P(ForwardConsistency, Float32CpuAttention) { check_all(at::kFloat, "cpu"); }
 
 std::vector<std::string> variant_names() {
   std::vector<std::string> names;
@@ -88,19 +91,19 @@ void ForwardConsistency::incremental_decoding_matches_one_full_pass() {
   const at::Tensor full = full_forward_logits(*model_, tokens);
   ASSERT_EQ(full.size(0), 80);
 
-  auto cache = model_->make_kv_cache(/*initial_capacity=*/4);  // forces growth by doubling
-  cache->add_sequence(3);
+  ModelKv kv(*model_);  // blocks of 4: most increments straddle a block boundary
+  const SequenceId sequence = kv.add(tokens);
   std::vector<at::Tensor> pieces;
   std::size_t done = 0;
   for (std::size_t chunk : {7u, 1u, 3u, 1u, 1u, 9u, 2u, 6u, 50u}) {
     const std::vector<TokenId> part(tokens.begin() + static_cast<long>(done),
                                     tokens.begin() + static_cast<long>(done + chunk));
-    const SequenceInput input = chain_input(3, part);
-    pieces.push_back(model_->forward({&input, 1}, *cache).logits);
+    const SequenceInput input = chain_input(sequence, part);
+    pieces.push_back(kv.forward(*model_, input).logits);
     done += chunk;
   }
   ASSERT_EQ(done, tokens.size());
-  EXPECT_EQ(cache->length(3), 80);
+  EXPECT_EQ(kv.state.kv_length(kv.kv, sequence), 80);
   EXPECT_LT(max_abs_diff(at::cat(pieces), full), tolerance_);
 }
 
@@ -112,16 +115,17 @@ void ForwardConsistency::ragged_batch_matches_each_sequence_alone() {
   const std::vector<std::vector<TokenId>> news = {
       make_tokens(1, config_.vocab_size, 4), make_tokens(20, config_.vocab_size, 5), make_tokens(4, config_.vocab_size, 6)};
 
-  auto batched = model_->make_kv_cache();
+  ModelKv kv(*model_);
+  std::vector<SequenceId> ids;
   std::vector<SequenceInput> prefill;
   for (std::size_t i = 0; i < prefixes.size(); ++i) {
-    batched->add_sequence(static_cast<SequenceId>(10 + i));
-    prefill.push_back(chain_input(static_cast<SequenceId>(10 + i), prefixes[i], LogitsWanted::kNone));
+    ids.push_back(kv.add(prefixes[i]));  // committed: the prefill is catch-up, the step speculative
+    prefill.push_back(chain_input(ids[i], prefixes[i], LogitsWanted::kNone));
   }
-  model_->forward(prefill, *batched);
+  kv.forward(*model_, prefill);
   std::vector<SequenceInput> step;
-  for (std::size_t i = 0; i < news.size(); ++i) step.push_back(chain_input(static_cast<SequenceId>(10 + i), news[i]));
-  const ForwardOutput together = model_->forward(step, *batched);
+  for (std::size_t i = 0; i < news.size(); ++i) step.push_back(chain_input(ids[i], news[i]));
+  const ForwardOutput together = kv.forward(*model_, step);
   ASSERT_EQ(together.row_offsets, (std::vector<std::int64_t>{0, 1, 21, 25}));
 
   for (std::size_t i = 0; i < news.size(); ++i) {
@@ -140,13 +144,12 @@ void ForwardConsistency::check_tree(Model& model, const ModelConfig& config, con
   SCOPED_TRACE("tree of " + std::to_string(parents.size()) + " nodes");
   const std::vector<TokenId> prefix = make_tokens(9, config.vocab_size, 11);
   const std::vector<TokenId> nodes = make_tokens(static_cast<std::int64_t>(parents.size()), config.vocab_size, 12);
-  auto cache = model.make_kv_cache();
-  cache->add_sequence(0);
-  const SequenceInput first = chain_input(0, prefix, LogitsWanted::kNone);
-  model.forward({&first, 1}, *cache);
-  SequenceInput tree = chain_input(0, nodes, LogitsWanted::kAll);
+  ModelKv kv(model);
+  const SequenceId sequence = kv.add(prefix);
+  kv.forward(model, chain_input(sequence, prefix, LogitsWanted::kNone));
+  SequenceInput tree = chain_input(sequence, nodes, LogitsWanted::kAll);
   tree.parents = parents;
-  const at::Tensor tree_logits = model.forward({&tree, 1}, *cache).logits;
+  const at::Tensor tree_logits = kv.forward(model, tree).logits;
 
   std::vector<bool> is_parent(parents.size(), false);
   for (std::int32_t parent : parents) {
@@ -177,20 +180,21 @@ void ForwardConsistency::kept_tree_path_continues_like_a_linear_run() {
   const std::vector<TokenId> prefix = make_tokens(6, config_.vocab_size, 21);
   const std::vector<TokenId> nodes = make_tokens(6, config_.vocab_size, 22);
   const std::vector<std::int32_t> parents = {-1, 0, 0, 2, 1, 4};  // paths 0-1-4-5 and 0-2-3
-  auto cache = model_->make_kv_cache();
-  cache->add_sequence(0);
-  const SequenceInput first = chain_input(0, prefix, LogitsWanted::kNone);
-  model_->forward({&first, 1}, *cache);
-  SequenceInput tree = chain_input(0, nodes, LogitsWanted::kNone);
+  ModelKv kv(*model_);
+  const SequenceId sequence = kv.add(prefix);
+  kv.forward(*model_, chain_input(sequence, prefix, LogitsWanted::kNone));
+  SequenceInput tree = chain_input(sequence, nodes, LogitsWanted::kNone);
   tree.parents = parents;
-  model_->forward({&tree, 1}, *cache);
+  kv.forward(*model_, tree);
 
   const std::vector<std::int64_t> accepted = {0, 2, 3};
-  cache->keep_path(0, static_cast<std::int64_t>(prefix.size()), accepted);
-  ASSERT_EQ(cache->length(0), 9);
+  std::vector<std::int64_t> positions;  // storage positions of the accepted nodes
+  for (std::int64_t node : accepted) positions.push_back(static_cast<std::int64_t>(prefix.size()) + node);
+  const KeptPath kept{sequence, positions};
+  kv.state.keep_path(kv.kv, {&kept, 1});
+  ASSERT_EQ(kv.state.kv_length(kv.kv, sequence), 9);
   const std::vector<TokenId> next = make_tokens(3, config_.vocab_size, 23);
-  const SequenceInput step = chain_input(0, next);
-  const at::Tensor continued = model_->forward({&step, 1}, *cache).logits;
+  const at::Tensor continued = kv.forward(*model_, chain_input(sequence, next)).logits;
 
   std::vector<TokenId> linear = prefix;
   for (std::int64_t node : accepted) linear.push_back(nodes[static_cast<std::size_t>(node)]);
@@ -200,23 +204,23 @@ void ForwardConsistency::kept_tree_path_continues_like_a_linear_run() {
 
 void ForwardConsistency::rollback_and_fork_match_never_having_run_the_tokens() {
   SCOPED_TRACE("rollback and fork");
-  const std::vector<TokenId> prefix = make_tokens(8, config_.vocab_size, 31);
+  // 10 prefix tokens in blocks of 4: the fork shares a half-full last block, so both
+  // sequences' next writes copy it first (copy-on-write).
+  const std::vector<TokenId> prefix = make_tokens(10, config_.vocab_size, 31);
   const std::vector<TokenId> rejected = make_tokens(5, config_.vocab_size, 32);
   const std::vector<TokenId> next = make_tokens(2, config_.vocab_size, 33);
-  auto cache = model_->make_kv_cache();
-  cache->add_sequence(0);
-  SequenceInput input = chain_input(0, prefix, LogitsWanted::kNone);
-  model_->forward({&input, 1}, *cache);
-  cache->fork(0, 1);
-  input = chain_input(0, rejected, LogitsWanted::kNone);
-  model_->forward({&input, 1}, *cache);
-  cache->truncate(0, 8);
+  ModelKv kv(*model_);
+  const SequenceId original = kv.add(prefix);
+  kv.forward(*model_, chain_input(original, prefix, LogitsWanted::kNone));
+  const SequenceId forked = kv.state.fork(original);
+  kv.forward(*model_, chain_input(original, rejected, LogitsWanted::kNone));
+  kv.state.rollback(kv.kv, original, 10);
 
-  std::vector<SequenceInput> both = {chain_input(0, next), chain_input(1, next)};
-  const ForwardOutput output = model_->forward(both, *cache);
+  std::vector<SequenceInput> both = {chain_input(original, next), chain_input(forked, next)};
+  const ForwardOutput output = kv.forward(*model_, both);
   std::vector<TokenId> linear = prefix;
   linear.insert(linear.end(), next.begin(), next.end());
-  const at::Tensor expected = full_forward_logits(*model_, linear).narrow(0, 8, 2);
+  const at::Tensor expected = full_forward_logits(*model_, linear).narrow(0, 10, 2);
   EXPECT_LT(max_abs_diff(output.logits.narrow(0, 0, 2), expected), tolerance_);
   EXPECT_LT(max_abs_diff(output.logits.narrow(0, 2, 2), expected), tolerance_);
 }
@@ -244,14 +248,13 @@ TEST(ForwardPass, ListedLogitsAndHiddenStates) {
   const std::vector<TokenId> tokens = make_tokens(6, config.vocab_size, 51);
   const at::Tensor all = full_forward_logits(*model, tokens);
 
-  auto cache = model->make_kv_cache();
-  cache->add_sequence(0);
+  ModelKv kv(*model);
   const std::vector<std::int32_t> wanted = {4, 1, 4};
-  SequenceInput input = chain_input(0, tokens, LogitsWanted::kListed);
+  SequenceInput input = chain_input(kv.add(tokens), tokens, LogitsWanted::kListed);
   input.logits_for = wanted;
   ForwardOptions options;
   options.return_hidden = true;
-  const ForwardOutput output = model->forward({&input, 1}, *cache, options);
+  const ForwardOutput output = kv.forward(*model, input, options);
   ASSERT_EQ(output.logits.size(0), 3);
   EXPECT_EQ(output.logits.scalar_type(), at::kDouble);
   EXPECT_LT(max_abs_diff(output.logits[0], all[4]), 1e-12);
@@ -263,30 +266,47 @@ TEST(ForwardPass, BadInputsChangeNothing) {
   c10::InferenceMode guard;
   const ModelConfig config = variant_config("llama");
   auto model = random_model(config, at::kFloat);
-  auto cache = model->make_kv_cache();
-  cache->add_sequence(0);
-  cache->add_sequence(1);
+  ModelKv kv(*model);
   const std::vector<TokenId> ok = {3, 4, 5};
+  const SequenceId a = kv.add(ok);
+  const SequenceId b = kv.add({});
   const std::vector<TokenId> bad_token = {3, 97};
-  std::vector<SequenceInput> batch = {chain_input(0, ok), chain_input(1, bad_token)};
-  EXPECT_THROW(model->forward(batch, *cache), UsageError);
-  EXPECT_EQ(cache->length(0), 0);
+  std::vector<SequenceInput> batch = {chain_input(a, ok), chain_input(b, bad_token)};
+  EXPECT_THROW(kv.forward(*model, batch), UsageError);
+  EXPECT_EQ(kv.state.kv_length(kv.kv, a), 0);
 
-  SequenceInput tree = chain_input(0, ok);
+  SequenceInput tree = chain_input(a, ok);
   const std::vector<std::int32_t> forward_parent = {-1, 2, 0};
   tree.parents = forward_parent;
-  EXPECT_THROW(model->forward({&tree, 1}, *cache), UsageError);
+  EXPECT_THROW(kv.forward(*model, tree), UsageError);
 
-  const SequenceInput unknown = chain_input(7, ok);
-  EXPECT_THROW(model->forward({&unknown, 1}, *cache), UsageError);
-  batch = {chain_input(0, ok), chain_input(0, ok)};
-  EXPECT_THROW(model->forward(batch, *cache), UsageError);
+  EXPECT_THROW(kv.forward(*model, chain_input(a + b + 7, ok)), UsageError);  // no such sequence
+  batch = {chain_input(a, ok), chain_input(a, ok)};
+  EXPECT_THROW(kv.forward(*model, batch), UsageError);
+  // A catch-up token that is not the committed one.
+  const std::vector<TokenId> wrong = {3, 9, 5};
+  EXPECT_THROW(kv.forward(*model, chain_input(a, wrong)), UsageError);
 
   const std::vector<TokenId> too_long = make_tokens(config.max_position_embeddings + 1, config.vocab_size, 1);
-  const SequenceInput long_input = chain_input(1, too_long);
-  EXPECT_THROW(model->forward({&long_input, 1}, *cache), CapacityError);
-  EXPECT_EQ(cache->length(0), 0);
-  EXPECT_EQ(cache->length(1), 0);
+  EXPECT_THROW(kv.forward(*model, chain_input(b, too_long)), CapacityError);
+  EXPECT_EQ(kv.state.kv_length(kv.kv, a), 0);
+  EXPECT_EQ(kv.state.kv_length(kv.kv, b), 0);
+
+  // A pool made for another model's shape is refused by name.
+  ModelConfig other = config;
+  other.num_hidden_layers += 1;
+  other.layer_windows.push_back(std::nullopt);
+  auto deeper = random_model(other, at::kFloat);
+  ModelKv foreign(*deeper);
+  const SequenceId c = foreign.add(ok);
+  try {
+    model->forward(std::vector<SequenceInput>{chain_input(c, ok)}, foreign.state, foreign.kv);
+    ADD_FAILURE() << "a pool of the wrong shape was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("KV pool 'model'"), std::string::npos) << e.what();
+  }
+  // And the model still works after all of that.
+  EXPECT_EQ(kv.forward(*model, chain_input(a, ok)).logits.size(0), 3);
 }
 
 TEST(ForwardPass, BFloat16RunsCloseToFloat32) {

@@ -33,15 +33,13 @@ std::shared_ptr<const LinearKernel> small_batch_linear() {
 // Logits of `prompt` as one pass, then of each of `steps` as its own decode step.
 at::Tensor prefill_then_decode(Model& model, const std::vector<TokenId>& prompt, const std::vector<TokenId>& steps) {
   c10::InferenceMode guard;
-  auto cache = model.make_kv_cache();
-  cache->add_sequence(0);
+  ModelKv kv(model);
+  const SequenceId sequence = kv.add(prompt);
   std::vector<at::Tensor> logits;
-  const SequenceInput first = chain_input(0, prompt);
-  logits.push_back(model.forward({&first, 1}, *cache).logits);
+  logits.push_back(kv.forward(model, chain_input(sequence, prompt)).logits);
   for (const TokenId token : steps) {
-    const std::vector<TokenId> one = {token};  // outlives `step`, which views it
-    const SequenceInput step = chain_input(0, one);
-    logits.push_back(model.forward({&step, 1}, *cache).logits);
+    const std::vector<TokenId> one = {token};  // outlives the input, which views it
+    logits.push_back(kv.forward(model, chain_input(sequence, one)).logits);
   }
   return at::cat(logits);  // [prompt + steps, vocab]
 }

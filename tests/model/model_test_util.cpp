@@ -15,6 +15,10 @@
 
 #include "specrouter/model/checkpoint_weights.h"
 #include "specrouter/model/load_model.h"
+#include "specrouter/plugin/registries.h"
+
+// Defined by SPECROUTER_PLUGIN in kernels/cpu/paged_attention/register.cpp (linked statically).
+void specrouter_register_kernels_cpu_attention(specrouter::PluginRegistrar& registrar);
 
 namespace specrouter::testing {
 namespace {
@@ -135,10 +139,37 @@ std::filesystem::path checkpoint_for(const std::string& variant) {
   return written.emplace(variant, dir).first->second;
 }
 
-std::unique_ptr<TransformerModel> loaded_model(const std::string& variant, c10::ScalarType dtype) {
+std::unique_ptr<TransformerModel> loaded_model(const std::string& variant, c10::ScalarType dtype,
+                                               std::shared_ptr<const PagedAttention> attention) {
   ModelOptions options;
   options.dtype = dtype;
+  options.attention = std::move(attention);
   return load_model(checkpoint_for(variant), options);
+}
+
+std::shared_ptr<const PagedAttention> cpu_plugin_attention(const std::string& impl) {
+  static Registries registries = [] {
+    PluginRegistrar registrar;
+    specrouter_register_kernels_cpu_attention(registrar);
+    Registries made;
+    registrar.commit(made);
+    return made;
+  }();
+  return make_paged_attention(registries.kernels, impl);
+}
+
+ModelKv::ModelKv(const Model& model, std::int64_t block_size, std::int64_t blocks)
+    : state(StateManagerOptions{.debug_checks = true}),
+      kv(model.add_kv_cache(state, "model", KvBudget::blocks(blocks), block_size)) {}
+
+SequenceId ModelKv::add(const std::vector<TokenId>& committed) { return state.create_sequence(committed); }
+
+ForwardOutput ModelKv::forward(Model& model, std::span<const SequenceInput> batch, const ForwardOptions& options) {
+  return model.forward(batch, state, kv, options);
+}
+
+ForwardOutput ModelKv::forward(Model& model, const SequenceInput& input, const ForwardOptions& options) {
+  return model.forward({&input, 1}, state, kv, options);
 }
 
 std::unique_ptr<TransformerModel> random_model(const ModelConfig& config, c10::ScalarType dtype,
@@ -164,10 +195,10 @@ SequenceInput chain_input(SequenceId sequence, const std::vector<TokenId>& token
 }
 
 at::Tensor full_forward_logits(Model& model, const std::vector<TokenId>& tokens) {
-  auto cache = model.make_kv_cache();
-  cache->add_sequence(0);
-  const SequenceInput input = chain_input(0, tokens);
-  return model.forward({&input, 1}, *cache).logits;
+  const auto length = static_cast<std::int64_t>(tokens.size());
+  ModelKv kv(model, /*block_size=*/length, /*blocks=*/1);
+  const SequenceInput input = chain_input(kv.add(tokens), tokens);
+  return kv.forward(model, input).logits;
 }
 
 double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {

@@ -25,6 +25,22 @@ std::shared_ptr<Interface> build(const ComposedConfig& config, const std::string
   return registry.create(name, params);
 }
 
+// The `kernels` section: a mapping from operation to implementation.
+KernelChoices kernel_choices(const ComposedConfig& config) {
+  KernelChoices choices;
+  const YAML::Node node = config.find("kernels");
+  if (!node.IsDefined() || node.IsNull()) return choices;
+  if (!node.IsMap()) throw ConfigError(config.describe_key("kernels") + ": expected a mapping from operation to implementation");
+  for (const auto& item : node) {
+    const std::string op = item.first.as<std::string>();
+    if (!item.second.IsScalar()) {
+      throw ConfigError(config.describe_key("kernels." + op) + ": expected an implementation name");
+    }
+    choices[op] = item.second.as<std::string>();
+  }
+  return choices;
+}
+
 }  // namespace
 
 ExperimentComponents build_components(const ComposedConfig& config, const Registries& registries) {
@@ -32,6 +48,8 @@ ExperimentComponents build_components(const ComposedConfig& config, const Regist
   components.scheduler = build(config, "scheduler", registries.schedulers);
   components.verifier = build(config, "verifier", registries.verifiers);
   components.drafter = build(config, "drafter", registries.drafters);
+  components.kernels = make_model_kernels(registries, kernel_choices(config),
+                                          [&](const std::string& op) { return config.describe_key("kernels." + op); });
   return components;
 }
 

@@ -8,6 +8,8 @@
 #include <c10/util/Exception.h>
 
 #include "command.h"
+#include "model_kernels.h"
+#include "plugin_setup.h"
 #include "specrouter/error.h"
 #include "specrouter/model/generate.h"
 #include "specrouter/model/load_model.h"
@@ -35,7 +37,11 @@ constexpr const char* kHelp =
     "  --dtype TYPE          float32 (default), bfloat16 or float64\n"
     "  --device DEVICE       cpu (default), cuda, cuda:1, ...\n"
     "  --max-context N       refuse prompts longer than N (default: the model's)\n"
-    "  --threads N           CPU threads for tensor operators (default: all cores)\n";
+    "  --threads N           CPU threads for tensor operators (default: all cores)\n"
+    "  --kernel OP=IMPL      kernel implementation of an operation (repeatable; default\n"
+    "                        linear=cpu_small_batch, paged_attention=cpu, block_copy=cpu;\n"
+    "                        `specrouter plugins --kind kernel` lists them)\n"
+    "  --plugin-path DIR     also load plugins from DIR (repeatable)\n";
 
 struct Arguments {
   std::string model;
@@ -46,6 +52,8 @@ struct Arguments {
   ModelOptions model_options;
   bool ignore_eos = false;
   int threads = 0;
+  KernelChoices kernels = default_kernel_choices();
+  std::vector<std::filesystem::path> plugin_paths;
 };
 
 class UsageFault : public std::runtime_error {
@@ -118,6 +126,14 @@ Arguments parse(std::span<const std::string> args) {
       parsed.model_options.max_context = parse_number<std::int64_t>(flag, value);
     } else if (flag == "--threads") {
       parsed.threads = parse_number<int>(flag, value);
+    } else if (flag == "--kernel") {
+      const std::size_t equals = value.find('=');
+      if (equals == std::string::npos || equals == 0 || equals + 1 == value.size()) {
+        throw UsageFault("--kernel expects OP=IMPL, e.g. paged_attention=reference, not '" + value + "'");
+      }
+      parsed.kernels[value.substr(0, equals)] = value.substr(equals + 1);
+    } else if (flag == "--plugin-path") {
+      parsed.plugin_paths.emplace_back(value);
     } else {
       throw UsageFault("unexpected argument '" + flag + "'");
     }
@@ -151,6 +167,10 @@ int run_generate_command(std::span<const std::string> args) {
   if (!parsed.text_prompts.empty() || !parsed.tokenizer.empty()) {
     tokenizer = load_tokenizer(parsed.tokenizer.empty() ? parsed.model : parsed.tokenizer);
   }
+  Registries registries;
+  load_plugins(registries, parsed.plugin_paths, std::cerr);
+  make_model_kernels(registries, parsed.kernels, [](const std::string& op) { return "--kernel " + op; })
+      .apply(parsed.model_options);
   std::unique_ptr<TransformerModel> model = load_model(parsed.model, parsed.model_options);
 
   std::vector<std::vector<TokenId>> prompts;

@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "specrouter/config/compose.h"
+#include "model_kernels.h"
 #include "specrouter/plugin/registries.h"
 
 namespace specrouter::cli {
@@ -15,6 +16,7 @@ struct ExperimentComponents {
   std::shared_ptr<Scheduler> scheduler;  ///< section `scheduler`
   std::shared_ptr<Verifier> verifier;    ///< section `verifier`
   std::shared_ptr<Drafter> drafter;      ///< section `drafter`
+  ModelKernels kernels;                  ///< section `kernels` (absent: the core's references)
 };
 
 /// Validates each component section against its plugin's declared parameters and

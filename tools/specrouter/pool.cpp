@@ -99,13 +99,14 @@ std::vector<PoolModel> LoadedPool::scheduler_view() const {
   return view;
 }
 
-LoadedPool load_pool(const ComposedConfig& config, std::ostream& log) {
+LoadedPool load_pool(const ComposedConfig& config, const ModelKernels& kernels, std::ostream& log) {
   const YAML::Node models = config.at("pool.models");
   if (!models.IsSequence() || models.size() == 0) {
     throw ConfigError(config.describe_key("pool.models") + ": expected a non-empty list of models");
   }
   ModelOptions options;
   options.dtype = parse_dtype(config, "pool.dtype");
+  kernels.apply(options);
 
   LoadedPool pool;
   for (std::size_t i = 0; i < models.size(); ++i) {

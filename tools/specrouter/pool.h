@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "model_kernels.h"
 #include "specrouter/config/compose.h"
 #include "specrouter/model/transformer_model.h"
 #include "specrouter/scheduler.h"
@@ -34,9 +35,9 @@ struct LoadedPool {
 };
 
 /// Loads every model of `pool.models` (creating a random-weight checkpoint first where
-/// an entry has `random_init` and its folder does not exist yet) and the target's
-/// tokenizer. Throws ConfigError / CheckpointError naming the entry and the problem,
+/// an entry has `random_init` and its folder does not exist yet), computing with
+/// `kernels`, and the target's tokenizer. Throws ConfigError / CheckpointError naming the entry and the problem,
 /// e.g. two models whose vocabularies differ.
-LoadedPool load_pool(const ComposedConfig& config, std::ostream& log);
+LoadedPool load_pool(const ComposedConfig& config, const ModelKernels& kernels, std::ostream& log);
 
 }  // namespace specrouter::cli

@@ -74,7 +74,7 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
                     const fs::path& output_dir, std::ostream& log) {
   const int threads = set_compute_threads(value_or<int>(config, "run.threads", 0));
   const std::vector<Request> requests = read_prompts(config);
-  LoadedPool pool = load_pool(config, log);
+  LoadedPool pool = load_pool(config, components.kernels, log);
 
   GenerationOptions options;
   options.max_new_tokens = value_or<std::int64_t>(config, "workload.max_new_tokens", 32);

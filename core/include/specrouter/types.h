@@ -11,6 +11,9 @@ namespace specrouter {
 /// A token id in the pool's shared vocabulary.
 using TokenId = std::int32_t;
 
+/// Identifies a sequence (a request, or a fork of one) in a StateManager.
+using SequenceId = std::int64_t;
+
 /// Probability distributions over the vocabulary for consecutive positions, row-major
 /// `[rows, vocab_size]`, on the host. Does not own its data.
 struct ProbabilityRows {

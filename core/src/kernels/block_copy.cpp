@@ -63,6 +63,8 @@ void validate_block_copy(const BlockBuffer& buffer, std::span<const BlockCopyPai
   }
 }
 
+BlockCopyKernel::~BlockCopyKernel() = default;
+
 void BlockCopyKernel::copy(const BlockBuffer& buffer, std::span<const BlockCopyPair> pairs, void* stream) {
   validate_block_copy(buffer, pairs);
   if (!pairs.empty()) run(buffer, pairs, stream);

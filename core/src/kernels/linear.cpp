@@ -50,6 +50,8 @@ void check_linear_arguments(const at::Tensor& x, const at::Tensor& weight, const
   }
 }
 
+LinearKernel::~LinearKernel() = default;
+
 at::Tensor LinearKernel::linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) const {
   check_linear_arguments(x, weight, bias);
   return run(x, weight, bias);

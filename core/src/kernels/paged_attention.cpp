@@ -1,6 +1,8 @@
 // The paged_attention operation's shared input check and factory.
 #include "specrouter/kernels/paged_attention.h"
 
+#include "specrouter/kernels/make_kernel.h"
+
 #include <cmath>
 #include <string>
 
@@ -108,25 +110,7 @@ void check_paged_attention_args(const PagedAttentionArgs& args) {
 
 std::shared_ptr<PagedAttention> make_paged_attention(const Registry<Kernel>& kernels, const std::string& name,
                                                      const Params& params) {
-  const std::string full = name.find('/') == std::string::npos ? kernel_name(PagedAttention::kOp, name) : name;
-  const auto* entry = kernels.find(full);
-  if (entry == nullptr) {
-    std::string known;
-    for (const std::string& candidate : kernels.names()) {
-      if (candidate.rfind(std::string(PagedAttention::kOp) + "/", 0) == 0) known += (known.empty() ? "" : ", ") + candidate;
-    }
-    throw UnknownComponentError("unknown kernel '" + full + "' (registered paged_attention kernels: " +
-                                (known.empty() ? std::string("none") : known) + ")");
-  }
-  std::unique_ptr<Kernel> kernel = entry->factory(params);
-  auto* attention = dynamic_cast<PagedAttention*>(kernel.get());
-  if (attention == nullptr) {
-    throw PluginError("kernel '" + full + "' implements op '" + (kernel ? kernel->op() : "none") +
-                      "', not paged_attention");
-  }
-  kernel.release();
-  // The deleter keeps the kernel's library loaded as long as the kernel lives.
-  return std::shared_ptr<PagedAttention>(attention, [keep = entry->library_handle](PagedAttention* p) { delete p; });
+  return make_kernel_as<PagedAttention>(kernels, PagedAttention::kOp, name, params.values());
 }
 
 }  // namespace specrouter

@@ -14,9 +14,23 @@ namespace {
 // One sequence being generated.
 struct Running {
   std::size_t prompt_index = 0;
+  SequenceId sequence = 0;
   std::mt19937_64 rng;
-  std::vector<TokenId> next_input;  // tokens fed in the next pass
+  std::vector<TokenId> next_input;  // tokens fed in the next pass: the model's catch-up
 };
+
+// Blocks for every position the sequences can ever hold: the prompt plus every generated
+// token but the last (never fed back), capped by the context.
+std::int64_t blocks_needed(std::span<const std::vector<TokenId>> prompts, std::int64_t max_new_tokens,
+                           std::int64_t max_context, std::int64_t block_size) {
+  std::int64_t blocks = 0;
+  for (const std::vector<TokenId>& prompt : prompts) {
+    const std::int64_t positions =
+        std::min(static_cast<std::int64_t>(prompt.size()) + max_new_tokens - 1, max_context);
+    blocks += (positions + block_size - 1) / block_size;
+  }
+  return std::max<std::int64_t>(blocks, 1);
+}
 
 std::mt19937_64 sequence_rng(std::uint64_t seed, std::size_t prompt_index) {
   std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
@@ -49,11 +63,14 @@ std::vector<GenerationResult> generate(Model& model, std::span<const std::vector
   if (options.max_new_tokens <= 0) return results;
 
   c10::InferenceMode guard;
-  std::unique_ptr<KvCache> cache = model.make_kv_cache();
+  constexpr std::int64_t kBlockSize = 16;
+  StateManager state;
+  const KvModelId kv = model.add_kv_cache(
+      state, "model",
+      KvBudget::blocks(blocks_needed(prompts, options.max_new_tokens, model.max_context(), kBlockSize)), kBlockSize);
   std::vector<Running> running;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    cache->add_sequence(static_cast<SequenceId>(i));
-    running.push_back({i, sequence_rng(options.seed, i), prompts[i]});
+    running.push_back({i, state.create_sequence(prompts[i]), sequence_rng(options.seed, i), prompts[i]});
   }
 
   const std::int64_t vocab = model.vocab_size();
@@ -62,11 +79,11 @@ std::vector<GenerationResult> generate(Model& model, std::span<const std::vector
     batch.reserve(running.size());
     for (const Running& r : running) {
       SequenceInput input;
-      input.sequence = static_cast<SequenceId>(r.prompt_index);
+      input.sequence = r.sequence;
       input.tokens = r.next_input;
       batch.push_back(input);
     }
-    const ForwardOutput output = model.forward(batch, *cache);
+    const ForwardOutput output = model.forward(batch, state, kv);
     const at::Tensor logits = output.logits.to(at::kFloat);  // [running, vocab] on the CPU
     const at::Tensor probs = options.sampling.greedy() ? at::Tensor() : sampling_distribution(logits, options.sampling);
 
@@ -83,21 +100,21 @@ std::vector<GenerationResult> generate(Model& model, std::span<const std::vector
             next_uniform(r.rng));
       }
       result.tokens.push_back(token);
+      state.commit(r.sequence, {&token, 1});
 
-      const auto id = static_cast<SequenceId>(r.prompt_index);
       if (std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), token) !=
           options.eos_token_ids.end()) {
         result.finish_reason = FinishReason::kEos;
       } else if (static_cast<std::int64_t>(result.tokens.size()) >= options.max_new_tokens) {
         result.finish_reason = FinishReason::kMaxTokens;
-      } else if (cache->length(id) >= model.max_context()) {
+      } else if (state.kv_length(kv, r.sequence) >= model.max_context()) {
         result.finish_reason = FinishReason::kContext;
       } else {
         r.next_input.assign(1, token);
         still_running.push_back(std::move(r));
         continue;
       }
-      cache->release(id);
+      state.release(r.sequence);
     }
     running = std::move(still_running);
   }

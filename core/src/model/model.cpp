@@ -1,11 +1,12 @@
 #include "specrouter/model/model.h"
 
-#include "specrouter/model/contiguous_kv_cache.h"
+#include <utility>
 
 namespace specrouter {
 
-std::unique_ptr<KvCache> Model::make_kv_cache(std::int64_t initial_capacity) const {
-  return std::make_unique<ContiguousKvCache>(kv_cache_shape(), initial_capacity);
+KvModelId Model::add_kv_cache(StateManager& state, const std::string& name, const KvBudget& budget,
+                              std::int64_t block_size, std::shared_ptr<BlockCopyKernel> block_copy) const {
+  return state.add_model(kv_cache_spec(name, block_size), budget, std::move(block_copy));
 }
 
 }  // namespace specrouter

@@ -3,17 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <unordered_set>
+#include <utility>
 
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/embedding.h>
 #include <ATen/ops/empty.h>
-#include <ATen/ops/linear.h>
 #include <ATen/ops/silu.h>
 #include <ATen/ops/tensor.h>
 #include <c10/core/InferenceMode.h>
 
-#include "attention.h"
 #include "specrouter/error.h"
 #include "transformer_ops.h"
 
@@ -22,49 +20,26 @@ namespace {
 
 std::string dtype_name(c10::ScalarType dtype) { return c10::toString(dtype); }
 
-// One sequence of the batch, validated and laid out.
-struct PlannedSequence {
-  SequenceId sequence = 0;
-  std::int64_t offset = 0;  // first row of its tokens in the concatenated batch
-  detail::SequenceLayout layout;
-  std::vector<detail::AttentionMask> masks;  // one per distinct window
-};
-
-// Token ids, rotary positions and wanted rows of the whole batch, on the host.
+// Token ids and wanted rows of the whole batch, on the host.
 struct BatchRows {
   std::vector<std::int64_t> token_ids;
-  std::vector<std::int64_t> positions;
   std::vector<std::int64_t> wanted_rows;
   std::vector<std::int64_t> row_offsets{0};
 };
 
-void lay_out(const SequenceInput& input, std::int64_t vocab_size, detail::SequenceLayout& layout) {
+void check_tokens(const SequenceInput& input, std::int64_t vocab_size) {
   const std::string where = "forward: sequence " + std::to_string(input.sequence);
-  const auto count = static_cast<std::int64_t>(input.tokens.size());
-  if (count == 0) throw UsageError(where + " brings no tokens");
-  for (std::int64_t i = 0; i < count; ++i) {
-    const TokenId token = input.tokens[static_cast<std::size_t>(i)];
+  if (input.tokens.empty()) throw UsageError(where + " brings no tokens");
+  for (std::size_t i = 0; i < input.tokens.size(); ++i) {
+    const TokenId token = input.tokens[i];
     if (token < 0 || token >= vocab_size) {
       throw UsageError(where + ": token " + std::to_string(i) + " = " + std::to_string(token) +
                        " is outside the vocabulary of " + std::to_string(vocab_size));
     }
   }
-  layout.count = count;
-  layout.tree = !input.parents.empty();
-  if (layout.tree && static_cast<std::int64_t>(input.parents.size()) != count) {
-    throw UsageError(where + ": " + std::to_string(input.parents.size()) + " parents for " + std::to_string(count) +
-                     " tokens");
-  }
-  layout.parent.resize(static_cast<std::size_t>(count));
-  layout.depth.resize(static_cast<std::size_t>(count));
-  for (std::int64_t i = 0; i < count; ++i) {
-    const std::int32_t parent = layout.tree ? input.parents[static_cast<std::size_t>(i)] : static_cast<std::int32_t>(i - 1);
-    if (parent < -1 || parent >= i) {
-      throw UsageError(where + ": parent of token " + std::to_string(i) + " is " + std::to_string(parent) +
-                       "; it must be -1 or the index of an earlier token");
-    }
-    layout.parent[static_cast<std::size_t>(i)] = parent;
-    layout.depth[static_cast<std::size_t>(i)] = parent < 0 ? 0 : layout.depth[static_cast<std::size_t>(parent)] + 1;
+  if (!input.parents.empty() && input.parents.size() != input.tokens.size()) {
+    throw UsageError(where + ": " + std::to_string(input.parents.size()) + " parents for " +
+                     std::to_string(input.tokens.size()) + " tokens");
   }
 }
 
@@ -91,15 +66,15 @@ void add_wanted_rows(const SequenceInput& input, std::int64_t offset, std::int64
   rows.row_offsets.push_back(static_cast<std::int64_t>(rows.wanted_rows.size()));
 }
 
-void check_cache_shape(const KvCacheShape& expected, const KvCacheShape& actual) {
+void check_pool_spec(const KvCacheSpec& expected, const KvCacheSpec& actual) {
   if (expected.num_layers != actual.num_layers || expected.num_kv_heads != actual.num_kv_heads ||
       expected.head_dim != actual.head_dim || expected.dtype != actual.dtype || expected.device != actual.device) {
-    throw UsageError("forward: the KV cache has " + std::to_string(actual.num_layers) + " layers x " +
-                     std::to_string(actual.num_kv_heads) + " heads x " + std::to_string(actual.head_dim) + " " +
-                     dtype_name(actual.dtype) + " on " + actual.device.str() + ", the model needs " +
-                     std::to_string(expected.num_layers) + " x " + std::to_string(expected.num_kv_heads) + " x " +
-                     std::to_string(expected.head_dim) + " " + dtype_name(expected.dtype) + " on " +
-                     expected.device.str());
+    throw UsageError("forward: the KV pool '" + actual.model + "' has " + std::to_string(actual.num_layers) +
+                     " layers x " + std::to_string(actual.num_kv_heads) + " heads x " +
+                     std::to_string(actual.head_dim) + " " + dtype_name(actual.dtype) + " on " + actual.device.str() +
+                     ", the model needs " + std::to_string(expected.num_layers) + " x " +
+                     std::to_string(expected.num_kv_heads) + " x " + std::to_string(expected.head_dim) + " " +
+                     dtype_name(expected.dtype) + " on " + expected.device.str());
   }
 }
 
@@ -110,6 +85,7 @@ TransformerModel::TransformerModel(const ModelConfig& config, const ModelOptions
   max_context_ = options.max_context > 0 ? options.max_context : config.max_position_embeddings;
   options_.max_context = max_context_;
   if (!options_.linear) options_.linear = reference_linear();
+  if (!options_.attention) options_.attention = reference_paged_attention();
 }
 
 std::unique_ptr<TransformerModel> TransformerModel::create(const ModelConfig& config, const WeightSource& weights,
@@ -158,66 +134,50 @@ std::unique_ptr<TransformerModel> TransformerModel::create(const ModelConfig& co
   return model;
 }
 
-KvCacheShape TransformerModel::kv_cache_shape() const {
-  KvCacheShape shape;
-  shape.num_layers = config_.num_hidden_layers;
-  shape.num_kv_heads = config_.num_key_value_heads;
-  shape.head_dim = config_.head_dim;
-  shape.max_length = max_context_;
-  shape.dtype = options_.dtype;
-  shape.device = options_.device;
-  return shape;
+KvCacheSpec TransformerModel::kv_cache_spec(const std::string& name, std::int64_t block_size) const {
+  KvCacheSpec spec;
+  spec.model = name;
+  spec.num_layers = config_.num_hidden_layers;
+  spec.num_kv_heads = config_.num_key_value_heads;
+  spec.head_dim = config_.head_dim;
+  spec.dtype = options_.dtype;
+  spec.device = options_.device;
+  spec.block_size = block_size;
+  return spec;
 }
 
-ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, KvCache& cache,
+ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, StateManager& state, KvModelId kv,
                                         const ForwardOptions& options) {
   c10::InferenceMode guard;
-  check_cache_shape(kv_cache_shape(), cache.shape());
+  KvBlockPool& pool = state.pool(kv);
+  check_pool_spec(kv_cache_spec(pool.spec().model, pool.spec().block_size), pool.spec());
 
-  // Distinct attention windows of the layers; each sequence gets one mask per window.
-  std::vector<std::optional<std::int64_t>> windows;
-  std::vector<std::size_t> layer_window_index;
-  for (const Layer& layer : layers_) {
-    auto it = std::find(windows.begin(), windows.end(), layer.window);
-    if (it == windows.end()) it = windows.insert(windows.end(), layer.window);
-    layer_window_index.push_back(static_cast<std::size_t>(it - windows.begin()));
-  }
-
-  // Validate everything before the cache changes.
-  std::vector<PlannedSequence> plan(batch.size());
+  // Validate everything the state manager does not before its append changes anything.
   BatchRows rows;
-  std::unordered_set<SequenceId> seen;
+  std::vector<SequenceTokens> appends;
+  std::vector<SequenceLength> lengths_before;
   std::int64_t total = 0;
-  for (std::size_t b = 0; b < batch.size(); ++b) {
-    const SequenceInput& input = batch[b];
-    if (!cache.contains(input.sequence)) {
-      throw UsageError("forward: sequence " + std::to_string(input.sequence) + " is not in the KV cache");
-    }
-    if (!seen.insert(input.sequence).second) {
-      throw UsageError("forward: sequence " + std::to_string(input.sequence) + " appears twice in the batch");
-    }
-    PlannedSequence& planned = plan[b];
-    planned.sequence = input.sequence;
-    planned.offset = total;
-    lay_out(input, config_.vocab_size, planned.layout);
-    planned.layout.cached = cache.length(input.sequence);
-    if (planned.layout.cached + planned.layout.count > max_context_) {
+  for (const SequenceInput& input : batch) {
+    check_tokens(input, config_.vocab_size);
+    const std::int64_t count = static_cast<std::int64_t>(input.tokens.size());
+    const std::int64_t cached = state.kv_length(kv, input.sequence);  // throws for an unknown sequence
+    if (cached + count > max_context_) {
       throw CapacityError("forward: sequence " + std::to_string(input.sequence) + " would hold " +
-                          std::to_string(planned.layout.cached + planned.layout.count) +
-                          " positions, more than the model's context of " + std::to_string(max_context_));
+                          std::to_string(cached + count) + " positions, more than the model's context of " +
+                          std::to_string(max_context_));
     }
-    for (std::int64_t i = 0; i < planned.layout.count; ++i) {
-      rows.token_ids.push_back(input.tokens[static_cast<std::size_t>(i)]);
-      rows.positions.push_back(planned.layout.cached + planned.layout.depth[static_cast<std::size_t>(i)]);
-    }
-    add_wanted_rows(input, total, planned.layout.count, rows);
-    total += planned.layout.count;
+    rows.token_ids.insert(rows.token_ids.end(), input.tokens.begin(), input.tokens.end());
+    add_wanted_rows(input, total, count, rows);
+    appends.push_back({input.sequence, input.tokens, input.parents});
+    lengths_before.push_back({input.sequence, cached});
+    total += count;
   }
+  if (batch.empty()) return ForwardOutput{at::empty({0, config_.vocab_size}), at::Tensor(), {0}};
 
-  std::size_t appended = 0;
+  // Reserves the slots (checking repeated sequences, parents, catch-up tokens and free
+  // blocks) or throws with nothing changed.
+  const KvForwardBatch slots = state.append(kv, appends);
   try {
-    for (; appended < plan.size(); ++appended) cache.append(plan[appended].sequence, plan[appended].layout.count);
-
     const c10::Device device = options_.device;
     const c10::ScalarType dtype = options_.dtype;
     const std::int64_t heads = config_.num_attention_heads;
@@ -225,17 +185,11 @@ ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, Kv
     const std::int64_t head_dim = config_.head_dim;
     const double eps = config_.rms_norm_eps;
     const LinearKernel& linear = *options_.linear;
+    const PagedAttention& attention = *options_.attention;
     const auto index_options = at::TensorOptions().dtype(at::kLong);
 
-    for (PlannedSequence& planned : plan) {
-      for (const auto& window : windows) {
-        planned.masks.push_back(detail::build_attention_mask(planned.layout, window, device));
-      }
-    }
-
     at::Tensor ids = at::tensor(rows.token_ids, index_options).to(device);
-    at::Tensor positions = at::tensor(rows.positions, index_options).to(device);
-    const detail::RotaryTables key_rotary = detail::rotary_tables(inv_freq_, positions, dtype);
+    const detail::RotaryTables key_rotary = detail::rotary_tables(inv_freq_, slots.positions, dtype);
     // The attention scale is folded into the query's rotation: one multiply per pass.
     const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
     const detail::RotaryTables query_rotary{key_rotary.cos * scale, key_rotary.sin_signed * scale};
@@ -243,6 +197,7 @@ ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, Kv
     at::Tensor x = at::embedding(embed_tokens_, ids);  // [total, hidden]
     for (std::size_t index = 0; index < layers_.size(); ++index) {
       const Layer& layer = layers_[index];
+      const auto layer_index = static_cast<std::int64_t>(index);
       at::Tensor h = detail::rms_norm(x, layer.input_norm, eps);
       at::Tensor q = linear.linear(h, layer.q_weight, layer.q_bias).view({total, heads, head_dim});
       at::Tensor k = linear.linear(h, layer.k_weight, layer.k_bias).view({total, kv_heads, head_dim});
@@ -254,21 +209,9 @@ ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, Kv
       q = detail::apply_rotary(q, query_rotary);
       k = detail::apply_rotary(k, key_rotary);
 
-      at::Tensor attended;  // [total, heads, head_dim]
-      if (plan.size() > 1) attended = at::empty({total, heads, head_dim}, x.options());
-      for (const PlannedSequence& planned : plan) {
-        const std::int64_t count = planned.layout.count;
-        const auto layer_index = static_cast<std::int64_t>(index);
-        cache.write(layer_index, planned.sequence, planned.layout.cached, k.narrow(0, planned.offset, count),
-                    v.narrow(0, planned.offset, count));
-        at::Tensor out = detail::attend(q.narrow(0, planned.offset, count), cache.read(layer_index, planned.sequence),
-                                        planned.masks[layer_window_index[index]]);
-        if (plan.size() > 1) {
-          attended.narrow(0, planned.offset, count).copy_(out);
-        } else {
-          attended = out;
-        }
-      }
+      pool.write(layer_index, slots.slot_mapping, k, v);
+      const at::Tensor attended =  // [total, heads, head_dim]
+          attention.forward(attention_args(slots, pool, layer_index, q, /*scale=*/1.0, layer.window));
       x.add_(linear.linear(attended.reshape({total, heads * head_dim}), layer.o_weight, layer.o_bias));
 
       h = detail::rms_norm(x, layer.post_norm, eps);
@@ -290,7 +233,7 @@ ForwardOutput TransformerModel::forward(std::span<const SequenceInput> batch, Kv
     if (options.return_hidden) output.hidden = normed;
     return output;
   } catch (...) {
-    for (std::size_t b = 0; b < appended; ++b) cache.truncate(plan[b].sequence, plan[b].layout.cached);
+    state.rollback({&kv, 1}, lengths_before);
     throw;
   }
 }

@@ -24,7 +24,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "sequence_mask.h"
+#include "specrouter/kernels/paged_attention_mask.h"
 #include "specrouter/state/state_errors.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -36,7 +36,7 @@
 namespace specrouter {
 namespace {
 
-using paged_attention_detail::SequenceMask;
+using detail::SequenceMask;
 
 // Lanes of the register-resident partial results below: one AVX register of floats.
 constexpr std::int64_t kLanes = 8;

@@ -44,7 +44,12 @@ struct BlockBuffer {
 class BlockCopyKernel : public Kernel {
  public:
   /// The operation name, "block_copy".
-  const char* op() const override { return "block_copy"; }
+  static constexpr const char* kOp = "block_copy";
+  /// Defined in the core, so the class's type information lives there (dynamic_cast
+  /// from a plugin's object works across the library boundary).
+  ~BlockCopyKernel() override;
+  /// Returns kOp.
+  const char* op() const override { return kOp; }
 
   /// Copies block `pairs[i].src` over block `pairs[i].dst` of `buffer` for every i.
   ///

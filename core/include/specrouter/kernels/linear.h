@@ -28,7 +28,12 @@ namespace specrouter {
 class LinearKernel : public Kernel {
  public:
   /// The operation name, "linear".
-  const char* op() const override { return "linear"; }
+  static constexpr const char* kOp = "linear";
+  /// Defined in the core, so the class's type information lives there (dynamic_cast
+  /// from a plugin's object works across the library boundary).
+  ~LinearKernel() override;
+  /// Returns kOp.
+  const char* op() const override { return kOp; }
 
   /// y = x W^T + b: `x` is [M, K], `weight` [N, K], `bias` undefined or [N]; returns [M, N]
   /// with x's dtype on x's device. Throws UsageError naming the argument when the shapes,

@@ -5,9 +5,10 @@
 /// over KV caches stored in fixed-size blocks (KvBlockPool), addressed by block tables.
 ///
 /// Implementations register as kernels named `paged_attention/<impl>`:
-/// `paged_attention/reference` (gather through the block table, then dense softmax) and
-/// `paged_attention/cpu` (blockwise online softmax, no gather), both in
-/// `kernels/cpu/paged_attention/`.
+/// `paged_attention/reference` (gather through the block table, then dense softmax; in the
+/// core, the model's default) and `paged_attention/cpu` (blockwise online softmax, no
+/// gather; `kernels/cpu/paged_attention/`). Which keys a token sees is coded once, in
+/// specrouter/kernels/paged_attention_mask.h.
 ///
 /// Which keys a new token sees. Sequence `s` has `n = query_start[s+1] - query_start[s]`
 /// new tokens and `context_lens[s]` positions of K/V, the new ones included, so its
@@ -68,6 +69,14 @@ class PagedAttention : public Kernel {
   /// KvStateError on malformed inputs (see check_paged_attention_args()).
   virtual at::Tensor forward(const PagedAttentionArgs& args) const = 0;
 };
+
+/// A new `paged_attention/reference` kernel: gathers each sequence's K/V through its block
+/// table, then dense masked softmax (float32 math for 16-bit inputs, float64 for float64).
+/// The definition every other implementation is tested against.
+std::unique_ptr<PagedAttention> make_reference_paged_attention();
+
+/// The core's shared `paged_attention/reference` instance, the model's default.
+std::shared_ptr<const PagedAttention> reference_paged_attention();
 
 /// Makes the kernel `name` ("paged_attention/cpu", or just the implementation "cpu")
 /// from `kernels` with validated `params` (the built-in kernels declare none). The

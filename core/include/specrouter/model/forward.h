@@ -9,7 +9,6 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "specrouter/model/kv_cache.h"
 #include "specrouter/types.h"
 
 namespace specrouter {
@@ -24,8 +23,10 @@ enum class LogitsWanted {
 
 /// One sequence's part of a forward pass.
 ///
-/// The new tokens take the positions `[L, L + n)` of the sequence's KV cache, where
-/// `L = cache.length(sequence)` before the pass; the cache grows by `n`.
+/// The new tokens take the positions `[L, L + n)` of the model's view of the sequence in
+/// the StateManager, where `L = kv_length(model, sequence)` before the pass; the view grows
+/// by `n`. New tokens at committed positions are catch-up tokens and must be the
+/// committed ones (StateManager::catch_up_tokens()); later ones are speculative.
 ///
 /// A **chain** (`parents` empty) is ordinary causal attention: token i sees the cached
 /// prefix and new tokens 0..i, at rotary position L + i.
@@ -33,11 +34,11 @@ enum class LogitsWanted {
 /// A **tree** gives each new token the index of its parent among the new tokens, or -1
 /// for a child of the cached prefix; parents precede children (`parents[i] < i`). Token i
 /// sees the cached prefix and its ancestors (and itself) only, at rotary position
-/// `L + depth(i)` (roots have depth 0). Its keys and values still occupy cache position
-/// L + i; after verification the caller keeps the accepted path with
-/// KvCache::keep_path() (or truncates back to L), so the cache again holds a chain.
+/// `L + depth(i)` (roots have depth 0). Its K/V still occupies storage position L + i;
+/// after verification the caller keeps the accepted path with StateManager::keep_path()
+/// (or rolls back to L), so the view again holds a chain.
 struct SequenceInput {
-  SequenceId sequence = 0;                  ///< a sequence of the cache passed to forward()
+  SequenceId sequence = 0;                  ///< a sequence of the StateManager passed to forward()
   std::span<const TokenId> tokens;          ///< n >= 1 new tokens (catch-up tokens, then candidates)
   std::span<const std::int32_t> parents;    ///< empty (a chain) or one parent index per token
   LogitsWanted logits = LogitsWanted::kLast;  ///< which tokens need logits

@@ -38,7 +38,8 @@ struct GenerationResult {
 /// Generates a continuation of every prompt with `model` alone.
 ///
 /// All prompts are prefilled in one forward pass and then decoded together, one token
-/// per sequence per pass, in a fresh KvCache from Model::make_kv_cache(). Greedy decoding
+/// per sequence per pass, each a sequence of a private StateManager whose pool is sized
+/// for every position the prompts can reach (so generation never runs out of blocks). Greedy decoding
 /// takes the argmax (the first on ties, like transformers); sampling draws from
 /// sampling_distribution() with next_uniform() of a generator seeded by (seed, prompt
 /// index), so a prompt's output does not depend on the other prompts of the batch.

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -13,6 +14,7 @@
 #include <c10/core/ScalarType.h>
 
 #include "specrouter/kernels/linear.h"
+#include "specrouter/kernels/paged_attention.h"
 #include "specrouter/model/model.h"
 #include "specrouter/model/model_config.h"
 #include "specrouter/model/weights.h"
@@ -32,13 +34,17 @@ struct ModelOptions {
   /// (reference_linear(), at::linear). `linear/cpu_small_batch` makes verification of a
   /// few draft tokens cost about what decoding one does.
   std::shared_ptr<const LinearKernel> linear;
+  /// Attention over the paged KV cache; null means the core's reference
+  /// (reference_paged_attention()). `paged_attention/cpu` reads blocks in place.
+  std::shared_ptr<const PagedAttention> attention;
 };
 
 /// A pre-norm decoder transformer: embedding, N x (RMSNorm, GQA attention with rotary
 /// embeddings, RMSNorm, SwiGLU MLP), final RMSNorm, lm_head.
 ///
-/// The forward pass runs the projections and the MLP once over the concatenated new
-/// tokens of the whole batch and attention once per sequence, inside c10::InferenceMode.
+/// The forward pass runs every operation once over the concatenated new tokens of the
+/// whole batch (attention through the PagedAttention kernel, K/V written into the
+/// StateManager's pool), inside c10::InferenceMode.
 class TransformerModel final : public Model {
  public:
   /// Loads the weights `config` expects from `weights` (checked with check_weights()),
@@ -50,13 +56,13 @@ class TransformerModel final : public Model {
 
   std::int64_t vocab_size() const override { return config_.vocab_size; }
   std::int64_t max_context() const override { return max_context_; }
-  KvCacheShape kv_cache_shape() const override;
-  ForwardOutput forward(std::span<const SequenceInput> batch, KvCache& cache,
+  KvCacheSpec kv_cache_spec(const std::string& name, std::int64_t block_size = 16) const override;
+  ForwardOutput forward(std::span<const SequenceInput> batch, StateManager& state, KvModelId kv,
                         const ForwardOptions& options = {}) override;
 
   /// The architecture the model was built from.
   const ModelConfig& config() const { return config_; }
-  /// The options it was built with (max_context and linear resolved).
+  /// The options it was built with (max_context and kernels resolved).
   const ModelOptions& options() const { return options_; }
 
  private:

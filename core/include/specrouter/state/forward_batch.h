@@ -11,13 +11,11 @@
 #include <vector>
 
 #include "specrouter/kernels/paged_attention.h"
+#include "specrouter/types.h"
 
 namespace specrouter {
 
 class KvBlockPool;
-
-/// Identifies a sequence in a StateManager.
-using SequenceId = std::int64_t;
 
 /// Slots and block tables for one forward of one model over a ragged batch, returned by
 /// StateManager::append(). Index tensors live on the pool's device.

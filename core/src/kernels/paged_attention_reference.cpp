@@ -1,14 +1,23 @@
-// paged_attention/reference: gather through the block table, then dense attention.
-#include "reference_paged_attention.h"
+// paged_attention/reference: gather through the block table, then dense attention. It
+// lives in the core (like linear/reference) so the model runs without any plugin.
+#include "specrouter/kernels/paged_attention.h"
 
 #include <ATen/Functions.h>
 
 #include <limits>
 #include <vector>
 
-#include "sequence_mask.h"
+#include "specrouter/kernels/paged_attention_mask.h"
 
 namespace specrouter {
+namespace {
+
+// Gathers each sequence's K/V through its block table into contiguous tensors, then
+// computes softmax(q k^T * scale + mask) v with tensor ops: plain and slow on purpose.
+class ReferencePagedAttention final : public PagedAttention {
+ public:
+  at::Tensor forward(const PagedAttentionArgs& args) const override;
+};
 
 at::Tensor ReferencePagedAttention::forward(const PagedAttentionArgs& args) const {
   check_paged_attention_args(args);
@@ -43,7 +52,7 @@ at::Tensor ReferencePagedAttention::forward(const PagedAttentionArgs& args) cons
     const at::Tensor values = gather(args.value_cache);
     const at::Tensor q = query.narrow(0, start[s], count).to(math_type);  // [count, num_heads, head_dim]
 
-    const paged_attention_detail::SequenceMask mask(
+    const detail::SequenceMask mask(
         context_len - count, count, parents.defined() ? parents.data_ptr<std::int32_t>() + start[s] : nullptr,
         args.sliding_window);
     std::vector<std::uint8_t> visible(static_cast<std::size_t>(count * context_len));
@@ -60,6 +69,15 @@ at::Tensor ReferencePagedAttention::forward(const PagedAttentionArgs& args) cons
     output.narrow(0, start[s], count).copy_(out);
   }
   return output;
+}
+
+}  // namespace
+
+std::unique_ptr<PagedAttention> make_reference_paged_attention() { return std::make_unique<ReferencePagedAttention>(); }
+
+std::shared_ptr<const PagedAttention> reference_paged_attention() {
+  static const std::shared_ptr<const PagedAttention> instance = make_reference_paged_attention();
+  return instance;
 }
 
 }  // namespace specrouter

@@ -1,13 +1,15 @@
 #pragma once
 
-// Which keys each new token of one sequence sees (the rule is documented in
-// specrouter/kernels/paged_attention.h), shared by the reference and CPU kernels.
+/// @file
+/// @brief Which keys each new token of one sequence sees, as the `paged_attention`
+/// operation defines it (specrouter/kernels/paged_attention.h): the rule every
+/// implementation shares, so a new kernel includes this instead of re-deriving it.
 
 #include <cstdint>
 #include <optional>
 #include <vector>
 
-namespace specrouter::paged_attention_detail {
+namespace specrouter::detail {
 
 /// Visibility of keys for the `count` new tokens of one sequence with `prefix` cached positions.
 class SequenceMask {
@@ -67,4 +69,4 @@ class SequenceMask {
   std::vector<std::uint8_t> ancestor_;   // [count, count] for trees: ancestor_[j, k] = k is j or an ancestor of j
 };
 
-}  // namespace specrouter::paged_attention_detail
+}  // namespace specrouter::detail
