@@ -106,7 +106,7 @@ class Residual {
 
  private:
   std::span<const float> weights_;  // [vocab]: a row of p, or owned_
-  double mass_ = 1.0;               // the sum of weights_
+  double mass_ = 1.0;               // the sum of weights_ (taken as 1 for a row of p)
   std::vector<float> owned_, scratch_;
 };
 
