@@ -15,10 +15,14 @@
 // rejection can happen (it sums to the rejection probability); if rounding leaves it
 // empty, the token is drawn from p_i.
 //
-// Randomness: each random number is uniform01(rng), the top 53 bits of one rng() call
-// scaled to [0, 1), unlike std::uniform_real_distribution whose output differs between
-// standard libraries; so a seed reproduces a run everywhere. A call draws one number per
-// examined draft token and one for the next token.
+// Randomness: each random number is next_uniform(rng) (sampling.h), the top 53 bits of
+// one rng() call scaled to [0, 1), unlike std::uniform_real_distribution whose output
+// differs between standard libraries; so a seed reproduces a run everywhere. A call draws
+// one number per examined draft token and one for the next token.
+//
+// The residual is sampled here rather than with sample_from_distribution (sampling.h),
+// which takes float weights: this one weighs max(0, p - q) in double, unrounded, and
+// reports an empty residual (-1) instead of throwing.
 //
 // Cost per call: sampling O(k + V), greedy O((accepted + 1) × V), for V = vocab size.
 
@@ -30,6 +34,7 @@
 
 #include "specrouter/error.h"
 #include "specrouter/plugin/plugin_api.h"
+#include "specrouter/sampling/sampling.h"
 #include "specrouter/verifier.h"
 
 namespace {
@@ -38,13 +43,8 @@ using specrouter::ProbabilityRows;
 using specrouter::TokenId;
 using specrouter::Verdict;
 using specrouter::VerifyRequest;
-
-// A uniform number in [0, 1) from the top 53 bits of one rng() call (a double's precision).
-double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-
-TokenId argmax(std::span<const float> row) {
-  return static_cast<TokenId>(std::max_element(row.begin(), row.end()) - row.begin());
-}
+using specrouter::argmax;
+using specrouter::next_uniform;
 
 // The token whose cumulative weight first exceeds u × (total weight), for the weights
 // weight(0..vocab-1) >= 0; -1 when they are all zero. Inverse-CDF sampling, two passes.
@@ -101,7 +101,7 @@ class TokenVerifier final : public specrouter::Verifier {
       const auto p_i = p.row(i);
       const double q_x = q.empty() ? 1.0 : q.row(i)[x];
       // Accept with probability min(1, p(x) / q(x)); multiplied out, so q(x) = 0 needs no case.
-      if (uniform01(rng) * q_x < p_i[x]) {
+      if (next_uniform(rng) * q_x < p_i[x]) {
         verdict.accepted_path.push_back(i);
         continue;
       }
@@ -109,12 +109,12 @@ class TokenVerifier final : public specrouter::Verifier {
         const double q_v = q.empty() ? (v == x ? 1.0 : 0.0) : q.row(i)[v];
         return std::max(0.0, p_i[v] - q_v);
       };
-      const double u = uniform01(rng);
+      const double u = next_uniform(rng);
       verdict.next_token = sample_proportional(p.vocab_size, residual, u);
       if (verdict.next_token < 0) verdict.next_token = sample_from(p, i, u);  // p == q up to rounding
       return verdict;
     }
-    verdict.next_token = sample_from(p, p.rows - 1, uniform01(rng));
+    verdict.next_token = sample_from(p, p.rows - 1, next_uniform(rng));
     verdict.bonus = true;
     return verdict;
   }
