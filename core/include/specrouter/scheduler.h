@@ -9,6 +9,8 @@
 
 namespace specrouter {
 
+class PerformanceEstimates;  // specrouter/scheduling/performance_estimates.h
+
 /// One model of the pool, as schedulers see it. The pool is ordered by cost; the last
 /// model is the target.
 struct PoolModel {
@@ -26,9 +28,22 @@ struct Plan {
 };
 
 /// What a scheduler knows when it plans a step.
+///
+/// One plan serves the whole batch (every sequence runs the same chain in lock step), so
+/// the context describes the batch as a whole: its size and the mean context length of
+/// its sequences, which is what forward-pass costs depend on.
 struct SchedulingContext {
   std::span<const PoolModel> pool;  ///< the loaded models, target last
   int batch_size = 1;               ///< sequences in the step
+  double context_length = 0;        ///< mean number of committed tokens per sequence of the batch
+
+  /// Measured costs and acceptance rates of the pool (specrouter/scheduling/), covering
+  /// `pool` index for index; nullptr when nothing has been measured yet. Owned by the
+  /// caller and valid for the duration of the `plan()` call only. Schedulers that
+  /// predict plans (greedy, dp) plan target-only decoding without it: with no acceptance
+  /// rate known, any draft may be pure overhead, while plain decoding is never slower
+  /// than the target alone and is what gives the profiler the target's cost.
+  const PerformanceEstimates* estimates = nullptr;
 };
 
 /// Chooses plans and learns from what happened.

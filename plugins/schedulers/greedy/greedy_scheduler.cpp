@@ -1,0 +1,90 @@
+// The greedy scheduler: each step, the plan with the lowest predicted time per committed
+// target token under the current estimates, found by predicting every plan.
+//
+//   scheduler: {plugin: greedy, max_draft_length: 8, max_chain_length: 3}
+//
+// "Greedy" as in a bandit without exploration: it trusts the estimates it is given. It
+// predicts every chain of at most max_chain_length pool models ending at the target,
+// with every draft length in [1, max_draft_length] (count_plans of them, target-only
+// included), and takes the fastest; plain decoding wins when no draft pays, as at large
+// batch sizes. It needs no property of the cost model beyond "a plan has a predicted
+// time", so it stays exact when the model changes; the dp scheduler finds the same plan in
+// polynomial time for the current model. max_plans bounds the work per step: a pool and
+// limits beyond it are refused, naming the count, rather than silently slowing each step.
+//
+// Without estimates (nothing measured yet) it plans target-only decoding; see
+// SchedulingContext::estimates.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "specrouter/error.h"
+#include "specrouter/plugin/plugin_api.h"
+#include "specrouter/scheduler.h"
+#include "specrouter/scheduling/plan_search.h"
+
+namespace {
+
+using specrouter::ConfigError;
+
+int bounded_int(const specrouter::Params& params, const std::string& name, std::int64_t minimum) {
+  const std::int64_t value = params.get<std::int64_t>(name);
+  if (value < minimum || value > 1'000'000) {
+    throw ConfigError(params.owner() + ": " + name + " is " + std::to_string(value) + ", must be in [" +
+                      std::to_string(minimum) + ", 1000000]");
+  }
+  return static_cast<int>(value);
+}
+
+class GreedyScheduler final : public specrouter::Scheduler {
+ public:
+  explicit GreedyScheduler(const specrouter::Params& params)
+      : owner_(params.owner()),
+        limits_{bounded_int(params, "max_draft_length", 1), bounded_int(params, "max_chain_length", 0)},
+        max_plans_(params.get<std::int64_t>("max_plans")) {
+    if (max_plans_ < 1) {
+      throw ConfigError(owner_ + ": max_plans is " + std::to_string(max_plans_) + ", must be >= 1");
+    }
+  }
+
+  specrouter::Plan plan(const specrouter::SchedulingContext& context) override {
+    const int pool_size = static_cast<int>(context.pool.size());
+    if (pool_size == 0) throw ConfigError(owner_ + ": the pool is empty, there is no target to plan for");
+    if (context.estimates == nullptr) return {{pool_size - 1}, {}};
+    if (context.estimates->pool_size() != pool_size) {
+      throw specrouter::UsageError(owner_ + ": the estimates cover " + std::to_string(context.estimates->pool_size()) +
+                                   " models, the pool has " + std::to_string(pool_size));
+    }
+    const std::int64_t plans = specrouter::count_plans(pool_size, limits_);
+    if (plans > max_plans_) {
+      throw ConfigError(owner_ + ": a pool of " + std::to_string(pool_size) + " models with max_chain_length " +
+                        std::to_string(limits_.max_chain_length) + " and max_draft_length " +
+                        std::to_string(limits_.max_draft_length) + " has " + std::to_string(plans) +
+                        " plans to predict per step, above max_plans " + std::to_string(max_plans_) +
+                        "; lower the limits or use the dp scheduler");
+    }
+    return specrouter::best_plan_by_enumeration(*context.estimates, {context.batch_size, context.context_length},
+                                                limits_)
+        .plan;
+  }
+
+ private:
+  std::string owner_;                    // "scheduler 'greedy'", for messages
+  specrouter::PlanSearchLimits limits_;  // the plans it predicts
+  std::int64_t max_plans_;               // refuses pools and limits with more plans than this
+};
+
+}  // namespace
+
+SPECROUTER_PLUGIN(registrar) {
+  registrar.add<specrouter::Scheduler>(
+      {"greedy",
+       "each step, the plan with the lowest predicted time per token, by predicting every plan within the limits",
+       {specrouter::int_param("max_draft_length", 8, "longest draft any level proposes (>= 1)"),
+        specrouter::int_param("max_chain_length", 3,
+                              "most models in a chain, target included; 0 = the whole pool"),
+        specrouter::int_param("max_plans", 100000,
+                              "refuse a pool whose plans within the limits number more than this")}},
+      [](const specrouter::Params& params) { return std::make_unique<GreedyScheduler>(params); });
+}
