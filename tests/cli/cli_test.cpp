@@ -199,6 +199,22 @@ TEST_F(CliTest, UnknownPluginAndGroupOptionAreNamed) {
   EXPECT_THAT(group.output, HasSubstr("config group 'scheduler' has no option 'dynamic' (available: dp, greedy, static)"));
 }
 
+TEST_F(CliTest, KernelsAreChosenByConfig) {
+  // The reference kernels run the same experiment (slowly).
+  const Result reference = run_cli(args({"kernels=reference"}));
+  EXPECT_EQ(reference.exit_code, 0) << reference.output;
+  // An unknown implementation or operation is named with its key and file.
+  const Result impl = run_cli(args({"kernels.paged_attention=gpu"}));
+  EXPECT_EQ(impl.exit_code, 1);
+  EXPECT_THAT(impl.output, HasSubstr("kernels.paged_attention"));
+  EXPECT_THAT(impl.output, HasSubstr("unknown kernel 'paged_attention/gpu'"));
+  EXPECT_THAT(impl.output, HasSubstr("paged_attention/cpu"));
+  const Result op = run_cli(args({"+kernels.softmax=cpu"}));
+  EXPECT_EQ(op.exit_code, 1);
+  EXPECT_THAT(op.output, HasSubstr("kernels.softmax"));
+  EXPECT_THAT(op.output, HasSubstr("unknown operation 'softmax'"));
+}
+
 TEST_F(CliTest, PlanOutsideThePoolIsRefused) {
   const Result result = run_cli(args({"scheduler.chain=[draft,target]", "scheduler.draft_lengths=[4]"}));
   EXPECT_EQ(result.exit_code, 1);
