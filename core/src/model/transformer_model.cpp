@@ -1,6 +1,5 @@
 #include "specrouter/model/transformer_model.h"
 
-#include <algorithm>
 #include <cmath>
 #include <string>
 #include <utility>
