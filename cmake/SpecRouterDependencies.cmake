@@ -26,3 +26,7 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(ONIG REQUIRED IMPORTED_TARGET oniguruma)
 find_package(Threads REQUIRED)
+# libtorch's at::parallel_for is a header template that opens `#pragma omp parallel` in the
+# caller's translation unit (ATen/ParallelOpenMP.h): code compiled without OpenMP runs it
+# on one thread. The core passes OpenMP on to everything that links it.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
