@@ -26,3 +26,8 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(ONIG REQUIRED IMPORTED_TARGET oniguruma)
 find_package(Threads REQUIRED)
+# Results files (core/src/results): the HDF5 C library, linked privately, so no public
+# header includes hdf5.h. Found through pkg-config (Debian's libhdf5-dev ships hdf5.pc,
+# the serial build): that links libhdf5 alone, where FindHDF5 needs the C language enabled
+# and adds every library h5cc mentions (curl, crypto, static libpthread).
+pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5>=1.10.2)
