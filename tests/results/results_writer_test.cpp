@@ -77,10 +77,12 @@ TEST(ResultsWriter, ExistingFileIsReplacedOnlyAtFinish) {
 TEST(ResultsWriter, MissingFolderIsAnErrorNamingThePath) {
   ScratchDir dir;
   const std::filesystem::path path = dir / "no-such-folder" / "run.h5";
+  ::testing::internal::CaptureStderr();
   try {
     ResultsWriter writer(path, sample_metadata());
     FAIL() << "expected an Error";
   } catch (const Error& e) {
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "") << "HDF5 printed its error stack";
     EXPECT_THAT(e.what(), HasSubstr("results file '" + path.string() + ".partial'"));
     EXPECT_THAT(e.what(), HasSubstr("cannot create"));
     EXPECT_THAT(e.what(), HasSubstr("No such file or directory"));
