@@ -59,7 +59,7 @@ TEST(PluginLoader, LoadsGoodPluginAndRunsItsComponent) {
   auto drafter = registries.drafters.create("fixture_echo", Params("drafter 'fixture_echo'", {{"repeat", std::int64_t{3}}}));
   const std::vector<TokenId> context = {5, 9};
   const DraftRequest request{context, 8};
-  auto drafts = drafter->propose({&request, 1});
+  auto drafts = drafter->propose({&request, 1}, {});
   ASSERT_EQ(drafts.size(), 1u);
   EXPECT_EQ(drafts[0].tokens, (std::vector<TokenId>{9, 9, 9}));
 }
@@ -74,7 +74,7 @@ TEST(PluginLoader, ComponentOutlivesRegistriesAndLoader) {
   }
   const std::vector<TokenId> context = {4};
   const DraftRequest request{context, 8};
-  EXPECT_EQ(drafter->propose({&request, 1})[0].tokens, (std::vector<TokenId>{4}));
+  EXPECT_EQ(drafter->propose({&request, 1}, {})[0].tokens, (std::vector<TokenId>{4}));
 }
 
 TEST(PluginLoader, RefusesWrongApiVersion) {
