@@ -21,9 +21,11 @@ struct TestPool {
   /// One model per entry of `relative_noise`, cheapest first: the target (last entry,
   /// which must be 0) has random weights (seed `seed`); every other model has the
   /// target's weights plus Gaussian noise of `relative_noise` times each tensor's
-  /// standard deviation. `blocks` blocks of 4 positions per model.
+  /// standard deviation. `blocks` blocks of 4 positions per model. `drafter_context`
+  /// (if > 0) limits the context of every model but the target.
   TestPool(const ModelConfig& config, const std::vector<double>& relative_noise, c10::ScalarType dtype,
-           std::int64_t blocks = 2048, bool debug_checks = true, std::uint64_t seed = 7);
+           std::int64_t blocks = 2048, bool debug_checks = true, std::uint64_t seed = 7,
+           std::int64_t drafter_context = 0);
 
   std::vector<std::unique_ptr<TransformerModel>> models;  ///< pool order, target last
   StateManager state;                                      ///< every model's KV cache
@@ -49,8 +51,9 @@ Plan plan_of(std::vector<int> chain, std::vector<int> draft_lengths);
 void expect_views_are_committed_prefixes(const StateManager& state);
 
 /// Per-level invariants of one step's result: accepted <= drafted, produced = accepted +
-/// rounds, level i's produced = level i+1's drafted, one round at the target, committed =
-/// the target's produced, nothing drafted to the bottom level without a drafter.
+/// rounds, level i's produced = level i+1's drafted (no surplus), at most the draft length
+/// per round, one round at the target, committed = the target's produced, nothing drafted
+/// to the bottom level without a drafter.
 void expect_step_stats_are_sane(const StepResult& step, std::span<const SequencePlan> batch, bool has_drafter);
 
 /// P(X >= statistic) for X ~ chi-square(df).

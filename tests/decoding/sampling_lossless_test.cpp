@@ -178,10 +178,16 @@ TEST_F(SamplingLosslessTest, ThreeLevelChains) {
 }
 
 TEST_F(SamplingLosslessTest, ModelDrafterBelowTheChain) {
-  const Outcome fixed = two_token_counts(plan_of({kMedium, kTarget}, {2}), kPlainSampling, token_verifier(),
+  const Outcome fixed = two_token_counts(plan_of({kMedium, kTarget}, {4}), kPlainSampling, token_verifier(),
                                          make_drafter("model", {{"model", std::string("m0")}}), 2);
   EXPECT_GT(p_value(fixed, kPlainSampling, "model_drafter_M_T"), kSignificance) << fixed.describe();
   EXPECT_GT(fixed.accepted[0], 0);
+
+  // Greedy drafts under sampling: one-hot rows, accepted with probability p(x).
+  const Outcome argmax = two_token_counts(plan_of({kMedium, kTarget}, {3}), kPlainSampling, token_verifier(),
+                                          make_drafter("model", {{"model", std::string("m0")}, {"greedy", true}}), 2);
+  EXPECT_GT(p_value(argmax, kPlainSampling, "model_drafter_greedy_M_T"), kSignificance) << argmax.describe();
+  EXPECT_GT(argmax.accepted[0], 0);
 
   const Outcome early = two_token_counts(plan_of({kTarget}, {}), kPlainSampling, token_verifier(),
                                          make_drafter("model", {{"model", std::string("m0")}, {"min_confidence", 0.5}}), 4);

@@ -163,7 +163,8 @@ TEST_F(StepExecutorTest, AFailedStepCommitsNothingAndTheNextStepDropsItsLeftover
   expect_views_are_committed_prefixes(pool_.state);
   GenerationOptions options;
   options.max_new_tokens = static_cast<std::int64_t>(result.sequences[0].committed.size());
-  EXPECT_EQ(result.sequences[0].committed, generate(pool_.target(), std::vector{prompt}, options)[0].tokens);
+  const std::vector<std::vector<TokenId>> prompts = {prompt};
+  EXPECT_EQ(result.sequences[0].committed, generate(pool_.target(), prompts, options)[0].tokens);
 }
 
 // A verifier that accepts the second draft token without the first.
@@ -283,6 +284,26 @@ TEST_F(StepExecutorTest, SampledSpeculationIsDeterministicAndBatchIndependent) {
   EXPECT_EQ(alone[0].tokens, first[0].tokens);
   options.seed = 10;
   EXPECT_NE(speculative_generate(executor, prompts, plan, options)[0].tokens, first[0].tokens);
+}
+
+TEST_F(StepExecutorTest, TheModelDrafterBelowAChainIsThatChainsMissingBottomLevel) {
+  // Level 0 of [S, M, T] drafts with S one sampled token per round, drawing one number per
+  // token from the sequence's rng; so does the model drafter running S below [M, T]. With
+  // the same seeds the two plans commit the same tokens.
+  const std::vector<std::vector<TokenId>> prompts = {make_tokens(4, 97, 5), make_tokens(9, 97, 6)};
+  SpeculativeGenerationOptions options;
+  options.max_new_tokens = 20;
+  options.seed = 3;
+  for (const SamplingParams& sampling : {SamplingParams{.temperature = 0.0}, SamplingParams{.temperature = 1.0}}) {
+    StepExecutor chain(*pool_.pool, pool_.state, token_verifier(), nullptr, {.sampling = sampling});
+    StepExecutor drafter(*pool_.pool, pool_.state, token_verifier(), make_drafter("model", {{"model", std::string("m0")}}),
+                         {.sampling = sampling, .drafter_length = 2});
+    const auto by_chain = speculative_generate(chain, prompts, plan_of({kSmall, kMedium, kTarget}, {2, 4}), options);
+    const auto by_drafter = speculative_generate(drafter, prompts, plan_of({kMedium, kTarget}, {4}), options);
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+      EXPECT_EQ(by_chain[i].tokens, by_drafter[i].tokens) << "temperature " << sampling.temperature << ", prompt " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "specrouter/plugin/plugin_api.h"
 #include "specrouter/plugin/plugin_loader.h"
 
 namespace specrouter {
@@ -81,7 +82,8 @@ TEST(PluginLoader, RefusesWrongApiVersion) {
   Registries registries;
   const std::string error = load_error(registries, fixture("fixture_wrong_version"));
   EXPECT_THAT(error, HasSubstr("libfixture_wrong_version.so"));
-  EXPECT_THAT(error, HasSubstr("plugin API version 999, but this core has 1"));
+  EXPECT_THAT(error, HasSubstr("plugin API version " + std::to_string(SPECROUTER_PLUGIN_API_VERSION + 998) +
+                               ", but this core has " + std::to_string(SPECROUTER_PLUGIN_API_VERSION)));
 }
 
 TEST(PluginLoader, RefusesLibraryWithoutEntryPoint) {

@@ -177,7 +177,7 @@ std::vector<Proposal> StepRun::propose_below(std::span<LevelTask* const> tasks, 
     for (std::size_t i = 0; i < members.size(); ++i) {
       const LevelTask& above = *tasks[members[i]];
       below[i] = {.item = above.item, .level = above.level - 1, .context = above.context,
-                  .start = above.context.size(), .wanted = counts[members[i]]};
+                  .start = above.context.size(), .wanted = counts[members[i]], .rows = {}};
     }
     produce(model, below);
     for (std::size_t i = 0; i < members.size(); ++i) {

@@ -105,7 +105,12 @@ class ModelDrafter final : public specrouter::Drafter {
 
     while (!drafting.empty()) {
       std::vector<specrouter::SequenceInput> batch;
-      for (const Drafting& d : drafting) batch.push_back({requests[d.request].sequence, d.input});
+      for (const Drafting& d : drafting) {
+        specrouter::SequenceInput input;
+        input.sequence = requests[d.request].sequence;
+        input.tokens = d.input;
+        batch.push_back(input);
+      }
       const specrouter::ForwardOutput output = member.model->forward(batch, *context.state, member.kv);
       const at::Tensor logits = output.logits.to(at::kFloat);  // [drafting, vocab]
       // q: [drafting, vocab], what each token is drawn from (one-hot when greedy).

@@ -18,6 +18,7 @@
 #include "specrouter/drafter.h"
 #include "specrouter/error.h"
 #include "specrouter/model/generate.h"
+#include "specrouter/model/threads.h"
 #include "specrouter/model/transformer_model.h"
 #include "specrouter/model/weights.h"
 #include "specrouter/plugin/registries.h"
@@ -67,6 +68,7 @@ class ModelDrafterTest : public ::testing::Test {
         other_model_(make_model(4)),
         pool_({{"small", drafting_model_.get(), drafting_model_->add_kv_cache(state_, "small", specrouter::KvBudget::blocks(64), 4)},
                {"target", other_model_.get(), other_model_->add_kv_cache(state_, "target", specrouter::KvBudget::blocks(64), 4)}}) {
+    specrouter::set_compute_threads(1);  // tiny models: two spin-waiting threads only slow them down
     specrouter::PluginRegistrar registrar;
     specrouter_register_model_drafter(registrar);
     registrar.commit(registries_);
@@ -92,7 +94,8 @@ class ModelDrafterTest : public ::testing::Test {
   Tokens greedy_continuation(const Tokens& prompt, int count) {
     specrouter::GenerationOptions options;
     options.max_new_tokens = count;
-    return specrouter::generate(*drafting_model_, std::vector{prompt}, options)[0].tokens;
+    const std::vector<Tokens> prompts = {prompt};
+    return specrouter::generate(*drafting_model_, prompts, options)[0].tokens;
   }
 
   // The drafting model's logits after every prefix of `tokens`: [tokens, vocab].
