@@ -102,6 +102,10 @@ TEST_F(StepExecutorTest, StepRefusesBadBatchesBeforeRunningAnything) {
   StepExecutor sampling(*pool_.pool, pool_.state, token_verifier(), nullptr, {.sampling = {.temperature = 1.0}});
   EXPECT_THAT(error_of<UsageError>(step(sampling, {{a, plain, nullptr}})), HasSubstr("rng"));
 
+  const StepResult nothing = greedy.step({});
+  EXPECT_TRUE(nothing.sequences.empty());
+  EXPECT_TRUE(nothing.calls.empty());
+
   const SequenceId too_long = pool_.state.create_sequence(make_tokens(pool_.target().max_context() + 1, 97, 2));
   EXPECT_THAT(error_of<CapacityError>(step(greedy, {{too_long, plain, nullptr}})), HasSubstr("target 'target'"));
   EXPECT_EQ(pool_.state.committed_length(a), 5) << "nothing was committed";

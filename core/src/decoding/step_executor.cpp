@@ -55,6 +55,7 @@ StepResult StepExecutor::step(std::span<const SequencePlan> batch) {
                           std::to_string(target.max_context()) + " of the target '" + pool_.target().name + "'");
     }
   }
+  if (batch.empty()) return {};
   return detail::StepRun(pool_, state_, *verifier_, drafter_.get(), options_, batch).run();
 }
 
