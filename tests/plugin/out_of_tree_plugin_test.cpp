@@ -60,7 +60,7 @@ TEST(OutOfTreePlugin, BuildsAgainstInstalledPackageAndLoads) {
   auto drafter = registries.drafters.create("reverse", Params());
   const std::vector<TokenId> context = {1, 2, 3};
   const DraftRequest request{context, 2};
-  EXPECT_EQ(drafter->propose({&request, 1})[0].tokens, (std::vector<TokenId>{3, 2}));
+  EXPECT_EQ(drafter->propose({&request, 1}, {})[0].tokens, (std::vector<TokenId>{3, 2}));
   EXPECT_THAT(registries.drafters.at("reverse").info.source_file, ::testing::HasSubstr("reverse_drafter.cpp"));
   fs::remove_all(work);
 }

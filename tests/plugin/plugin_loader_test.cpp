@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "specrouter/plugin/plugin_api.h"
 #include "specrouter/plugin/plugin_loader.h"
 
 namespace specrouter {
@@ -59,7 +60,7 @@ TEST(PluginLoader, LoadsGoodPluginAndRunsItsComponent) {
   auto drafter = registries.drafters.create("fixture_echo", Params("drafter 'fixture_echo'", {{"repeat", std::int64_t{3}}}));
   const std::vector<TokenId> context = {5, 9};
   const DraftRequest request{context, 8};
-  auto drafts = drafter->propose({&request, 1});
+  auto drafts = drafter->propose({&request, 1}, {});
   ASSERT_EQ(drafts.size(), 1u);
   EXPECT_EQ(drafts[0].tokens, (std::vector<TokenId>{9, 9, 9}));
 }
@@ -74,14 +75,15 @@ TEST(PluginLoader, ComponentOutlivesRegistriesAndLoader) {
   }
   const std::vector<TokenId> context = {4};
   const DraftRequest request{context, 8};
-  EXPECT_EQ(drafter->propose({&request, 1})[0].tokens, (std::vector<TokenId>{4}));
+  EXPECT_EQ(drafter->propose({&request, 1}, {})[0].tokens, (std::vector<TokenId>{4}));
 }
 
 TEST(PluginLoader, RefusesWrongApiVersion) {
   Registries registries;
   const std::string error = load_error(registries, fixture("fixture_wrong_version"));
   EXPECT_THAT(error, HasSubstr("libfixture_wrong_version.so"));
-  EXPECT_THAT(error, HasSubstr("plugin API version 999, but this core has 1"));
+  EXPECT_THAT(error, HasSubstr("plugin API version " + std::to_string(SPECROUTER_PLUGIN_API_VERSION + 998) +
+                               ", but this core has " + std::to_string(SPECROUTER_PLUGIN_API_VERSION)));
 }
 
 TEST(PluginLoader, RefusesLibraryWithoutEntryPoint) {

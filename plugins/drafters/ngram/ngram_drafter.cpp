@@ -69,7 +69,8 @@ class NgramDrafter final : public specrouter::Drafter {
     }
   }
 
-  std::vector<specrouter::Draft> propose(std::span<const specrouter::DraftRequest> requests) override {
+  std::vector<specrouter::Draft> propose(std::span<const specrouter::DraftRequest> requests,
+                                        const specrouter::DraftContext& /*context: no model runs*/) override {
     std::vector<specrouter::Draft> drafts;
     drafts.reserve(requests.size());
     for (const specrouter::DraftRequest& request : requests) drafts.push_back(draft_one(request));

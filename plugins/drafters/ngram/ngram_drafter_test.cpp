@@ -42,7 +42,7 @@ class NgramDrafterTest : public ::testing::Test {
   // The draft for one context; checks the drafter's contract on the way.
   static Tokens draft(Drafter& drafter, const Tokens& context, int max_tokens) {
     const DraftRequest request{context, max_tokens};
-    std::vector<specrouter::Draft> drafts = drafter.propose({&request, 1});
+    std::vector<specrouter::Draft> drafts = drafter.propose({&request, 1}, {});
     EXPECT_EQ(drafts.size(), 1u);
     EXPECT_TRUE(drafts[0].probs.empty()) << "a deterministic drafter leaves probs empty (one-hot)";
     EXPECT_LE(drafts[0].tokens.size(), static_cast<std::size_t>(std::max(max_tokens, 0)));
@@ -114,12 +114,12 @@ TEST_F(NgramDrafterTest, BatchAnswersEachRequestInOrder) {
   auto drafter = make();
   const std::vector<Tokens> contexts{{1, 2, 1}, {3, 4}, {7, 8, 9, 7, 8}};
   const std::vector<DraftRequest> requests{{contexts[0], 2}, {contexts[1], 2}, {contexts[2], 1}};
-  const std::vector<specrouter::Draft> drafts = drafter->propose(requests);
+  const std::vector<specrouter::Draft> drafts = drafter->propose(requests, {});
   ASSERT_EQ(drafts.size(), 3u);
   EXPECT_EQ(drafts[0].tokens, (Tokens{2, 1}));
   EXPECT_TRUE(drafts[1].tokens.empty());
   EXPECT_EQ(drafts[2].tokens, (Tokens{9}));
-  EXPECT_TRUE(drafter->propose({}).empty());
+  EXPECT_TRUE(drafter->propose({}, {}).empty());
 }
 
 TEST_F(NgramDrafterTest, RejectsInvalidParameters) {

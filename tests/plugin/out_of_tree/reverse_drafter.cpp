@@ -8,7 +8,8 @@ namespace {
 
 class ReverseDrafter final : public specrouter::Drafter {
  public:
-  std::vector<specrouter::Draft> propose(std::span<const specrouter::DraftRequest> requests) override {
+  std::vector<specrouter::Draft> propose(std::span<const specrouter::DraftRequest> requests,
+                                        const specrouter::DraftContext&) override {
     std::vector<specrouter::Draft> drafts(requests.size());
     for (std::size_t i = 0; i < requests.size(); ++i) {
       const auto& context = requests[i].context;

@@ -25,7 +25,7 @@
 
 /// Version of the plugin entry point's layout and of the interfaces behind it. Bumped
 /// whenever a plugin built against an older core could misbehave.
-#define SPECROUTER_PLUGIN_API_VERSION 1u
+#define SPECROUTER_PLUGIN_API_VERSION 2u
 
 /// @cond
 #define SPECROUTER_STR_(x) #x

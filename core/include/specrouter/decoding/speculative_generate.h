@@ -1,0 +1,41 @@
+#pragma once
+
+/// @file
+/// @brief Speculative generation: prompts decoded by StepExecutor steps with one plan,
+/// the speculative counterpart of generate().
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "specrouter/decoding/step_executor.h"
+#include "specrouter/model/generate.h"
+
+namespace specrouter {
+
+/// What speculative generation does (the sampling params are the executor's).
+struct SpeculativeGenerationOptions {
+  std::int64_t max_new_tokens = 32;    ///< stop a sequence after this many new tokens
+  std::uint64_t seed = 0;              ///< prompt i samples with make_sequence_rng(seed, i)
+  std::vector<TokenId> eos_token_ids;  ///< a sequence stops after emitting one of these
+  /// Called after every step with its result, while the step's sequences still exist in
+  /// the executor's StateManager (for statistics and checks); may be empty.
+  std::function<void(const StepResult&)> on_step;
+};
+
+/// Generates a continuation of every prompt by steps of `plan`, all prompts batched.
+///
+/// Each prompt becomes a sequence of the executor's StateManager (whose pools must have
+/// room for every prompt plus max_new_tokens, plus the plan's longest draft), released
+/// at the end. A step may commit tokens past an end-of-sequence token or past
+/// max_new_tokens; the results are cut there, so with greedy decoding they equal
+/// generate() on the target alone, token for token, and with plan `[target]` and the same
+/// seed, sampled ones do too. A sequence stops with FinishReason::kContext once its next
+/// token would not fit the target's context. Throws UsageError for an empty prompt or an
+/// invalid plan, CapacityError for a prompt longer than the target's context.
+std::vector<GenerationResult> speculative_generate(StepExecutor& executor,
+                                                   std::span<const std::vector<TokenId>> prompts, const Plan& plan,
+                                                   const SpeculativeGenerationOptions& options);
+
+}  // namespace specrouter

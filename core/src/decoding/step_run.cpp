@@ -1,0 +1,247 @@
+// One step of the StepExecutor. The heart is produce() and round(): a level produces the
+// tokens asked of it by rounds of speculative decoding with the level below as its
+// drafter; the target runs one round and commits. docs/design/step_executor.md has the
+// algorithm, the losslessness argument and the K/V bookkeeping.
+
+#include "step_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include <c10/core/InferenceMode.h>
+
+#include "specrouter/decoding/feed.h"
+#include "specrouter/error.h"
+#include "specrouter/model/model.h"
+
+namespace specrouter::detail {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+StepRun::StepRun(const ModelPool& pool, StateManager& state, Verifier& verifier, Drafter* drafter,
+                 const StepExecutorOptions& options, std::span<const SequencePlan> batch)
+    : pool_(pool), state_(state), verifier_(verifier), drafter_(drafter), options_(options), batch_(batch) {
+  for (KvModelId model = 0; model < state_.num_models(); ++model) all_models_.push_back(model);
+  result_.sequences.resize(batch_.size());
+  for (std::size_t i = 0; i < batch_.size(); ++i) {
+    SequenceStepResult& sequence = result_.sequences[i];
+    sequence.sequence = batch_[i].sequence;
+    for (int model : batch_[i].plan.chain) sequence.levels.push_back({.pool_index = model});
+  }
+}
+
+StepResult StepRun::run() {
+  c10::InferenceMode guard;
+  std::vector<SequenceId> sequences;
+  for (const SequencePlan& entry : batch_) sequences.push_back(entry.sequence);
+  state_.rollback_to_committed(all_models_, sequences);
+
+  // The target's task: one round over a draft as long as the plan asks, cut where a
+  // chain model's context would overflow (StepExecutor::step checked the target's room).
+  std::vector<LevelTask> tasks(batch_.size());
+  std::vector<LevelTask*> task_pointers;
+  for (std::size_t i = 0; i < batch_.size(); ++i) {
+    LevelTask& task = tasks[i];
+    const std::span<const TokenId> committed = state_.committed_tokens(batch_[i].sequence);
+    task.item = i;
+    task.level = static_cast<int>(batch_[i].plan.chain.size()) - 1;
+    task.context.assign(committed.begin(), committed.end());
+    task.start = task.context.size();
+    std::int64_t room = draft_length_below(task);
+    for (int model : batch_[i].plan.chain) {
+      room = std::min(room, pool_.at(model).model->max_context() - static_cast<std::int64_t>(committed.size()));
+    }
+    task.wanted = static_cast<int>(std::max<std::int64_t>(room, 0)) + 1;
+    task_pointers.push_back(&task);
+  }
+  round(pool_.size() - 1, task_pointers);
+
+  // The round cut every model back to the accepted drafts, which the commit keeps.
+  std::vector<SequenceTokens> commits;
+  for (LevelTask& task : tasks) {
+    const std::span<const TokenId> produced = std::span<const TokenId>(task.context).subspan(task.start);
+    result_.sequences[task.item].committed.assign(produced.begin(), produced.end());
+    commits.push_back({batch_[task.item].sequence, produced, {}});
+  }
+  state_.commit(commits);
+  return std::move(result_);
+}
+
+void StepRun::produce(int model, std::vector<LevelTask>& tasks) {
+  std::vector<LevelTask*> active;
+  for (;;) {
+    active.clear();
+    for (LevelTask& task : tasks) {
+      if (task.produced() < task.wanted) active.push_back(&task);
+    }
+    if (active.empty()) return;
+    round(model, active);
+  }
+}
+
+void StepRun::round(int model, std::span<LevelTask* const> tasks) {
+  // 1. Drafts from below: as many as the plan says, but never more than this level still
+  //    needs minus one (a round yields up to d + 1 tokens), so no round overshoots.
+  std::vector<int> counts;
+  for (LevelTask* task : tasks) counts.push_back(std::min(draft_length_below(*task), task->wanted - task->produced() - 1));
+  const std::vector<Proposal> proposals = propose_below(tasks, counts);
+
+  // 2. One forward pass: each sequence's catch-up tokens (at least the last context
+  //    token), then its draft; logits for the last catch-up token and every draft token.
+  const PoolMember& member = pool_.at(model);
+  std::vector<SequenceTokens> contexts;
+  for (LevelTask* task : tasks) contexts.push_back({batch_[task->item].sequence, task->context, {}});
+  const std::vector<std::vector<TokenId>> feeds = tokens_to_feed(state_, member.kv, contexts);
+  std::vector<std::vector<TokenId>> inputs(tasks.size());
+  std::vector<std::vector<std::int32_t>> wanted_rows(tasks.size());
+  std::vector<SequenceInput> batch(tasks.size());
+  std::int64_t tokens_run = 0;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    inputs[t] = feeds[t];
+    inputs[t].insert(inputs[t].end(), proposals[t].tokens.begin(), proposals[t].tokens.end());
+    for (std::size_t r = feeds[t].size() - 1; r < inputs[t].size(); ++r) wanted_rows[t].push_back(static_cast<std::int32_t>(r));
+    batch[t] = {contexts[t].sequence, inputs[t], {}, LogitsWanted::kListed, wanted_rows[t]};
+    tokens_run += static_cast<std::int64_t>(inputs[t].size());
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const ForwardOutput output = member.model->forward(batch, state_, member.kv);
+  result_.calls.push_back({model, static_cast<int>(tasks.size()), tokens_run, seconds_since(started)});
+  // p: [sum of (d + 1), vocab], the level's distributions; one-hot on the argmax when greedy.
+  const at::Tensor probs = sampling_distribution(output.logits.to(at::kFloat), options_.sampling).contiguous();
+  const std::int64_t vocab = probs.size(1);
+  const float* p = probs.data_ptr<float>();
+
+  // 3. Verification, per sequence; then every model is cut back to the accepted drafts.
+  const bool keep_rows = !options_.sampling.greedy() && model != pool_.size() - 1;
+  std::vector<SequenceLength> accepted_lengths;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    LevelTask& task = *tasks[t];
+    const Proposal& proposal = proposals[t];
+    const auto drafted = static_cast<std::int64_t>(proposal.tokens.size());
+    const std::int64_t first_row = output.row_offsets[t];
+    VerifyRequest request;
+    request.draft_tokens = proposal.tokens;
+    if (!proposal.rows.empty()) request.draft_probs = {proposal.rows.data(), drafted, vocab};
+    request.target_probs = {p + first_row * vocab, drafted + 1, vocab};
+    request.greedy = options_.sampling.greedy();
+    const Verdict verdict = verifier_.verify(request, rng_of(task));
+    const auto accepted = static_cast<std::int64_t>(verdict.accepted_path.size());
+    for (std::int64_t i = 0; i < accepted; ++i) {
+      if (verdict.accepted_path[static_cast<std::size_t>(i)] != i) {
+        throw UsageError("StepExecutor: the verifier accepted draft token " +
+                         std::to_string(verdict.accepted_path[static_cast<std::size_t>(i)]) + " at position " +
+                         std::to_string(i) + " of a linear draft; it must accept a prefix");
+      }
+    }
+    if (accepted > drafted) throw UsageError("StepExecutor: the verifier accepted more tokens than were drafted");
+
+    accepted_lengths.push_back({contexts[t].sequence, static_cast<std::int64_t>(task.context.size()) + accepted});
+    task.context.insert(task.context.end(), proposal.tokens.begin(), proposal.tokens.begin() + accepted);
+    task.context.push_back(verdict.next_token);
+    if (keep_rows) {  // what each passed-up token follows: this level's row at its position
+      const float* from = p + first_row * vocab;
+      task.rows.insert(task.rows.end(), from, from + (accepted + 1) * vocab);
+    }
+    LevelStats& stats = stats_of(task);
+    stats.rounds += 1;
+    stats.drafted += static_cast<int>(drafted);
+    stats.accepted += static_cast<int>(accepted);
+    stats.produced += static_cast<int>(accepted) + 1;
+  }
+  state_.rollback(all_models_, accepted_lengths);
+}
+
+std::vector<Proposal> StepRun::propose_below(std::span<LevelTask* const> tasks, std::span<const int> counts) {
+  std::vector<Proposal> proposals(tasks.size());
+  // The tasks to serve, grouped by what lies below them: a pool model, or the drafter.
+  std::map<int, std::vector<std::size_t>> by_model;
+  std::vector<std::size_t> by_drafter;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    if (counts[t] <= 0) continue;
+    if (tasks[t]->level == 0) {
+      by_drafter.push_back(t);
+    } else {
+      by_model[plan_of(*tasks[t]).chain[static_cast<std::size_t>(tasks[t]->level - 1)]].push_back(t);
+    }
+  }
+  for (const auto& [model, members] : by_model) {
+    std::vector<LevelTask> below(members.size());
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      const LevelTask& above = *tasks[members[i]];
+      below[i] = {.item = above.item, .level = above.level - 1, .context = above.context,
+                  .start = above.context.size(), .wanted = counts[members[i]], .rows = {}};
+    }
+    produce(model, below);
+    for (std::size_t i = 0; i < members.size(); ++i) {
+      Proposal& proposal = proposals[members[i]];
+      proposal.tokens.assign(below[i].context.begin() + static_cast<std::ptrdiff_t>(below[i].start), below[i].context.end());
+      proposal.rows = std::move(below[i].rows);
+    }
+  }
+  if (!by_drafter.empty()) {
+    std::vector<LevelTask*> drafter_tasks;
+    std::vector<int> drafter_counts;
+    for (std::size_t t : by_drafter) {
+      drafter_tasks.push_back(tasks[t]);
+      drafter_counts.push_back(counts[t]);
+    }
+    std::vector<Proposal> drafted = propose_with_drafter(drafter_tasks, drafter_counts);
+    for (std::size_t i = 0; i < by_drafter.size(); ++i) proposals[by_drafter[i]] = std::move(drafted[i]);
+  }
+  return proposals;
+}
+
+std::vector<Proposal> StepRun::propose_with_drafter(std::span<LevelTask* const> tasks, std::span<const int> counts) {
+  std::vector<DraftRequest> requests;
+  std::int64_t asked = 0;
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    requests.push_back({tasks[t]->context, counts[t], batch_[tasks[t]->item].sequence, batch_[tasks[t]->item].rng});
+    asked += counts[t];
+  }
+  const DraftContext context{&state_, &pool_, &options_.sampling};
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<Draft> drafts = drafter_->propose(requests, context);
+  result_.calls.push_back({kDrafterCall, static_cast<int>(tasks.size()), asked, seconds_since(started)});
+
+  if (drafts.size() != requests.size()) {
+    throw UsageError("StepExecutor: the drafter returned " + std::to_string(drafts.size()) + " drafts for " +
+                     std::to_string(requests.size()) + " requests");
+  }
+  std::vector<Proposal> proposals(tasks.size());
+  const std::int64_t vocab = pool_.vocab_size();
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    Draft& draft = drafts[t];
+    const auto size = static_cast<std::int64_t>(draft.tokens.size());
+    const std::string which = "StepExecutor: the drafter's draft for sequence " + std::to_string(requests[t].sequence);
+    if (size > counts[t]) {
+      throw UsageError(which + " has " + std::to_string(size) + " tokens, more than the " + std::to_string(counts[t]) +
+                       " asked for");
+    }
+    if (!draft.probs.empty() && static_cast<std::int64_t>(draft.probs.size()) != size * vocab) {
+      throw UsageError(which + " has " + std::to_string(draft.probs.size()) + " probabilities, not [" +
+                       std::to_string(size) + ", " + std::to_string(vocab) + "] or none");
+    }
+    proposals[t] = {std::move(draft.tokens), std::move(draft.probs)};
+  }
+  return proposals;
+}
+
+int StepRun::draft_length_below(const LevelTask& task) const {
+  if (task.level > 0) return plan_of(task).draft_lengths[static_cast<std::size_t>(task.level - 1)];
+  return drafter_ != nullptr ? options_.drafter_length : 0;
+}
+
+std::mt19937_64& StepRun::rng_of(const LevelTask& task) {
+  std::mt19937_64* rng = batch_[task.item].rng;
+  return rng != nullptr ? *rng : unused_rng_;
+}
+
+}  // namespace specrouter::detail

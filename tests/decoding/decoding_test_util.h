@@ -1,0 +1,66 @@
+#pragma once
+// Pools of tiny random models for the step executor's tests: a random target and noisy
+// copies of it as drafters, so that drafts are accepted often but not always.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "../model/model_test_util.h"
+#include "specrouter/decoding/model_pool.h"
+#include "specrouter/decoding/step_executor.h"
+#include "specrouter/plugin/registries.h"
+
+namespace specrouter::testing {
+
+/// Models of one config, each its own KV cache in one StateManager, as a ModelPool.
+struct TestPool {
+  /// One model per entry of `relative_noise`, cheapest first: the target (last entry,
+  /// which must be 0) has random weights (seed `seed`); every other model has the
+  /// target's weights plus Gaussian noise of `relative_noise` times each tensor's
+  /// standard deviation. `blocks` blocks of 4 positions per model. `drafter_context`
+  /// (if > 0) limits the context of every model but the target.
+  TestPool(const ModelConfig& config, const std::vector<double>& relative_noise, c10::ScalarType dtype,
+           std::int64_t blocks = 2048, bool debug_checks = true, std::uint64_t seed = 7,
+           std::int64_t drafter_context = 0);
+
+  std::vector<std::unique_ptr<TransformerModel>> models;  ///< pool order, target last
+  StateManager state;                                      ///< every model's KV cache
+  std::optional<ModelPool> pool;                           ///< names "m0", "m1", ..., the target "target"
+
+  /// The target.
+  TransformerModel& target() { return *models.back(); }
+};
+
+/// The plugins the tests use, linked statically: verifiers token (and tree), drafters
+/// ngram and model.
+Registries& test_registries();
+/// The token verifier.
+std::shared_ptr<Verifier> token_verifier();
+/// A drafter from test_registries() with `overrides` of its declared parameters.
+std::shared_ptr<Drafter> make_drafter(const std::string& name, const std::map<std::string, ParamValue>& overrides = {});
+
+/// A plan: chain of pool indices and draft lengths.
+Plan plan_of(std::vector<int> chain, std::vector<int> draft_lengths);
+
+/// Throws (via gtest failures) unless every model's view of every sequence of `state` is
+/// a prefix of that sequence's committed tokens.
+void expect_views_are_committed_prefixes(const StateManager& state);
+
+/// Per-level invariants of one step's result: accepted <= drafted, produced = accepted +
+/// rounds, level i's produced = level i+1's drafted (no surplus), at most the draft length
+/// per round, one round at the target, committed = the target's produced, nothing drafted
+/// to the bottom level without a drafter.
+void expect_step_stats_are_sane(const StepResult& step, std::span<const SequencePlan> batch, bool has_drafter);
+
+/// P(X >= statistic) for X ~ chi-square(df).
+double chi_square_p_value(double statistic, int df);
+
+/// Goodness of fit of `observed` counts to the distribution `expected` (cells of expected
+/// mass 0 must be empty: otherwise 0 is returned; they do not count as degrees of freedom).
+double goodness_of_fit(std::span<const std::int64_t> observed, std::span<const double> expected);
+
+}  // namespace specrouter::testing
