@@ -1,5 +1,6 @@
 // Running an experiment: the workload's prompts through the plan the scheduler chooses,
-// with timings, into <output_dir>/summary.yaml.
+// decoded by the step executor (the drafter below the chain, the verifier at every
+// level), with timings and acceptance, into <output_dir>/summary.yaml.
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
@@ -9,6 +10,8 @@
 #include "experiment.h"
 #include "pool.h"
 #include "specrouter/error.h"
+#include "specrouter/decoding/speculative_generate.h"
+#include "specrouter/decoding/step_executor.h"
 #include "specrouter/model/generate.h"
 #include "specrouter/model/threads.h"
 
@@ -68,6 +71,27 @@ std::string describe_plan(const Plan& plan, const LoadedPool& pool) {
   return text + "]";
 }
 
+// KV blocks every model needs for the whole workload at once: each prompt plus its new
+// tokens plus the longest draft, capped by the context, plus one block per sequence for
+// copy-on-write.
+std::int64_t kv_blocks_for(const std::vector<std::vector<TokenId>>& prompts, std::int64_t max_new_tokens,
+                           std::int64_t max_context, std::int64_t block_size) {
+  constexpr std::int64_t kDraftSlack = 32;
+  std::int64_t blocks = 0;
+  for (const std::vector<TokenId>& prompt : prompts) {
+    const std::int64_t positions =
+        std::min(static_cast<std::int64_t>(prompt.size()) + max_new_tokens + kDraftSlack, max_context);
+    blocks += (positions + block_size - 1) / block_size + 1;
+  }
+  return blocks;
+}
+
+// Drafted and accepted tokens per pool model over the run.
+struct LevelTotals {
+  std::int64_t drafted = 0;
+  std::int64_t accepted = 0;
+};
+
 }  // namespace
 
 void run_experiment(const ComposedConfig& config, const ExperimentComponents& components,
@@ -85,20 +109,50 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   options.eos_token_ids = pool.eos_token_ids;
 
   if (!components.scheduler) throw ConfigError("the config selects no scheduler (section `scheduler`)");
+  if (!components.verifier) throw ConfigError("the config selects no verifier (section `verifier`)");
   const std::vector<PoolModel> view = pool.scheduler_view();
   const Plan plan = components.scheduler->plan(SchedulingContext{view, static_cast<int>(requests.size())});
-  if (plan.chain.size() != 1) {
-    // The step executor that runs draft/verify chains arrives with the speculative
-    // decoding module; until then only plain decoding plans can run.
-    throw ConfigError("plan " + describe_plan(plan, pool) +
-                      " needs the speculative step executor, which this build does not have; use a target-only plan");
-  }
 
   std::vector<std::vector<TokenId>> prompts;
   for (const Request& request : requests) prompts.push_back(pool.tokenizer->encode(request.text, true));
 
+  // Every pool model's KV cache lives in one state manager, sized for the whole workload.
+  constexpr std::int64_t kBlockSize = 16;
+  StateManager state;
+  std::vector<PoolMember> members;
+  for (const cli::PoolMember& member : pool.members) {
+    const std::int64_t blocks =
+        kv_blocks_for(prompts, options.max_new_tokens, member.model->max_context(), kBlockSize);
+    const KvModelId kv =
+        member.model->add_kv_cache(state, member.name, KvBudget::blocks(blocks), kBlockSize, components.kernels.block_copy);
+    members.push_back({member.name, member.model.get(), kv});
+  }
+  StepExecutorOptions executor_options;
+  executor_options.sampling = options.sampling;
+  executor_options.drafter_length = value_or<int>(config, "speculation.drafter_length", 4);
+  StepExecutor executor(ModelPool(std::move(members)), state, components.verifier, components.drafter,
+                        executor_options);
+
+  std::vector<LevelTotals> levels(pool.members.size());
+  std::int64_t steps = 0;
+  std::int64_t sequence_steps = 0;
+  SpeculativeGenerationOptions generation;
+  generation.max_new_tokens = options.max_new_tokens;
+  generation.seed = options.seed;
+  generation.eos_token_ids = options.eos_token_ids;
+  generation.on_step = [&](const StepResult& step) {
+    ++steps;
+    for (const SequenceStepResult& sequence : step.sequences) {
+      ++sequence_steps;
+      for (const LevelStats& level : sequence.levels) {
+        levels[static_cast<std::size_t>(level.pool_index)].drafted += level.drafted;
+        levels[static_cast<std::size_t>(level.pool_index)].accepted += level.accepted;
+      }
+    }
+  };
+
   const auto start = Clock::now();
-  const std::vector<GenerationResult> results = generate(pool.target(), prompts, options);
+  const std::vector<GenerationResult> results = speculative_generate(executor, prompts, plan, generation);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   YAML::Emitter out;
@@ -124,14 +178,26 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   }
   out << YAML::EndSeq;
   const double tokens_per_second = seconds > 0 ? static_cast<double>(total_new) / seconds : 0.0;
+  // tau: tokens committed per sequence per step (1 for plain decoding).
+  const double tau = sequence_steps > 0 ? static_cast<double>(total_new) / static_cast<double>(sequence_steps) : 0.0;
   out << YAML::Key << "summary" << YAML::Value << YAML::BeginMap << YAML::Key << "new_tokens" << YAML::Value
       << total_new << YAML::Key << "seconds" << YAML::Value << seconds << YAML::Key << "tokens_per_second"
-      << YAML::Value << tokens_per_second << YAML::EndMap;
+      << YAML::Value << tokens_per_second << YAML::Key << "steps" << YAML::Value << steps << YAML::Key << "tau"
+      << YAML::Value << tau << YAML::Key << "levels" << YAML::Value << YAML::BeginSeq;
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    if (levels[i].drafted == 0) continue;
+    out << YAML::BeginMap << YAML::Key << "model" << YAML::Value << pool.members[i].name << YAML::Key << "drafted"
+        << YAML::Value << levels[i].drafted << YAML::Key << "accepted" << YAML::Value << levels[i].accepted
+        << YAML::Key << "acceptance" << YAML::Value
+        << static_cast<double>(levels[i].accepted) / static_cast<double>(levels[i].drafted) << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
   out << YAML::EndMap;
   write_atomically(output_dir / "summary.yaml", std::string(out.c_str()) + "\n");
   log << "plan " << describe_plan(plan, pool) << ": " << total_new << " tokens in " << std::fixed
       << std::setprecision(3) << seconds << " s (" << std::setprecision(1) << tokens_per_second
-      << " tokens/s, batch of " << requests.size() << ", " << threads << " threads)\n"
+      << " tokens/s, tau " << std::setprecision(2) << tau << ", batch of " << requests.size() << ", " << threads
+      << " threads)\n"
       << "wrote " << (output_dir / "summary.yaml").string() << "\n";
 }
 
