@@ -26,15 +26,12 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(ONIG REQUIRED IMPORTED_TARGET oniguruma)
 find_package(Threads REQUIRED)
-<<<<<<< HEAD
 # libtorch's at::parallel_for is a header template that opens `#pragma omp parallel` in the
 # caller's translation unit (ATen/ParallelOpenMP.h): code compiled without OpenMP runs it
 # on one thread. The core passes OpenMP on to everything that links it.
 find_package(OpenMP REQUIRED COMPONENTS CXX)
-=======
 # Results files (core/src/results): the HDF5 C library, linked privately, so no public
 # header includes hdf5.h. Found through pkg-config (Debian's libhdf5-dev ships hdf5.pc,
 # the serial build): that links libhdf5 alone, where FindHDF5 needs the C language enabled
 # and adds every library h5cc mentions (curl, crypto, static libpthread).
 pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5>=1.10.2)
->>>>>>> wip/hdf5
