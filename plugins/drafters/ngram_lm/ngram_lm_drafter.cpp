@@ -83,7 +83,8 @@ class NgramLmDrafter final : public specrouter::Drafter {
         row_(sample_ ? static_cast<std::size_t>(model_.vocab_size()) : 0),
         scratch_(sample_ ? 0 : static_cast<std::size_t>(model_.vocab_size()), -1.0) {}
 
-  std::vector<specrouter::Draft> propose(std::span<const specrouter::DraftRequest> requests) override {
+  std::vector<specrouter::Draft> propose(std::span<const specrouter::DraftRequest> requests,
+                                         const specrouter::DraftContext& /*context: runs no model*/) override {
     std::vector<specrouter::Draft> drafts;
     drafts.reserve(requests.size());
     for (const specrouter::DraftRequest& request : requests) drafts.push_back(draft_one(request));
@@ -117,7 +118,7 @@ class NgramLmDrafter final : public specrouter::Drafter {
         std::transform(row_.begin(), row_.end(), draft.probs.begin() + static_cast<std::ptrdiff_t>(offset),
                        [](double p) { return static_cast<float>(p); });
         token = specrouter::sample_from_distribution({draft.probs.data() + offset, vocab},
-                                                     specrouter::next_uniform(rng_));
+                                                     specrouter::next_uniform(request.rng ? *request.rng : rng_));
       } else {
         // The argmax without writing the row (kneser_ney_model.h): O(followers), not O(vocab).
         const auto [most_probable, probability] = model_.most_probable(history, scratch_, touched_);
@@ -171,7 +172,9 @@ class NgramLmDrafter final : public specrouter::Drafter {
   bool sample_;
   double temperature_;
   double min_confidence_;
-  std::mt19937_64 rng_;  // advances across calls: one seeded stream per drafter
+  // Used when a request brings no generator of its own (the step executor always gives
+  // the sequence's, so a run's draws depend on its seed, not on this parameter).
+  std::mt19937_64 rng_;
   KneserNeyModel model_;
   std::vector<double> row_;      // [vocab] when sampling, reused for every drafted token
   std::vector<double> scratch_;  // [vocab] when greedy: most_probable's working space, all -1

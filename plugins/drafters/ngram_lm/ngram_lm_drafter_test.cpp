@@ -96,7 +96,7 @@ class NgramLmDrafterTest : public ::testing::Test {
 
   static Draft draft(Drafter& drafter, const Tokens& context, int max_tokens) {
     const DraftRequest request{context, max_tokens};
-    std::vector<Draft> drafts = drafter.propose({&request, 1});
+    std::vector<Draft> drafts = drafter.propose({&request, 1}, {});
     EXPECT_EQ(drafts.size(), 1u);
     return drafts.at(0);
   }
@@ -173,7 +173,7 @@ TEST_F(NgramLmDrafterTest, SampledDraftsReturnTheRowsTheyWereDrawnFrom) {
   const std::vector<Tokens> contexts = {{1, 2}, {}, {5}, {4, 4, 4}, {9, 1}};
   std::vector<DraftRequest> requests;
   for (const Tokens& context : contexts) requests.push_back({context, 6});
-  const std::vector<Draft> drafts = drafter->propose(requests);
+  const std::vector<Draft> drafts = drafter->propose(requests, {});
   ASSERT_EQ(drafts.size(), contexts.size());
   std::vector<double> expected(kVocab);
   for (std::size_t r = 0; r < drafts.size(); ++r) {
@@ -238,7 +238,7 @@ struct FirstTokens {
 
 FirstTokens first_tokens(Drafter& drafter, const Tokens& context, std::size_t vocab) {
   const std::vector<DraftRequest> requests(kTrials, DraftRequest{context, 1});
-  const std::vector<Draft> drafts = drafter.propose(requests);
+  const std::vector<Draft> drafts = drafter.propose(requests, {});
   FirstTokens result{std::vector<std::int64_t>(vocab), {drafts.at(0).probs.begin(), drafts.at(0).probs.end()}};
   for (const Draft& d : drafts) {
     EXPECT_EQ(d.probs, drafts[0].probs);
@@ -342,12 +342,12 @@ TEST_F(NgramLmDrafterTest, BatchAnswersEachRequestInOrder) {
   auto drafter = make_from_ids(repeated({1, 2, 3, 4, 5}, 10), 8, {{"order", std::int64_t{2}}});
   const std::vector<Tokens> contexts = {{1}, {4}, {5}};
   const std::vector<DraftRequest> requests = {{contexts[0], 2}, {contexts[1], 0}, {contexts[2], 3}};
-  const std::vector<Draft> drafts = drafter->propose(requests);
+  const std::vector<Draft> drafts = drafter->propose(requests, {});
   ASSERT_EQ(drafts.size(), 3u);
   EXPECT_EQ(drafts[0].tokens, (Tokens{2, 3}));
   EXPECT_TRUE(drafts[1].tokens.empty()) << "max_tokens 0";
   EXPECT_EQ(drafts[2].tokens, (Tokens{1, 2, 3}));
-  EXPECT_TRUE(drafter->propose({}).empty());
+  EXPECT_TRUE(drafter->propose({}, {}).empty());
 }
 
 // ---- Errors ---------------------------------------------------------------------------
