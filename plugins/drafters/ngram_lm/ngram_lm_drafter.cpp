@@ -201,7 +201,7 @@ SPECROUTER_PLUGIN(registrar) {
                                 "Kneser-Ney discount in (0, 1] for every count; 0 = modified KN, estimated per order"),
         specrouter::bool_param("sample", false, "draw tokens (and return their distributions) instead of the argmax"),
         specrouter::float_param("temperature", 1.0, "sampling draws from P^(1/temperature), normalized; > 0"),
-        specrouter::int_param("seed", 0, "seed of the drafter's random stream (sampling only)"),
+        specrouter::int_param("seed", 0, "seed of the drafter's own stream, for requests that bring no generator (sampling only)"),
         specrouter::float_param("min_confidence", 0.0,
                                 "stop drafting when the most probable next token has less probability; 0 = never")}},
       [](const specrouter::Params& params) { return std::make_unique<NgramLmDrafter>(params); });
