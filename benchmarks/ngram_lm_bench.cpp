@@ -101,7 +101,7 @@ void BM_Draft8(benchmark::State& state) {
   std::vector<TokenId> context(64);
   for (TokenId& token : context) token = static_cast<TokenId>(state.range(2) + rng() % 50);
   const specrouter::DraftRequest request{context, 8};
-  for (auto _ : state) benchmark::DoNotOptimize(drafter->propose({&request, 1}));
+  for (auto _ : state) benchmark::DoNotOptimize(drafter->propose({&request, 1}, {}));
   state.counters["drafted tokens/s"] = benchmark::Counter(static_cast<double>(8 * state.iterations()),
                                                           benchmark::Counter::kIsRate);
 }
@@ -116,7 +116,7 @@ void BM_DraftGreedy1(benchmark::State& state) {
   std::vector<TokenId> context(64);
   for (TokenId& token : context) token = static_cast<TokenId>(state.range(1) + rng() % 50);
   const specrouter::DraftRequest request{context, 1};
-  for (auto _ : state) benchmark::DoNotOptimize(drafter->propose({&request, 1}));
+  for (auto _ : state) benchmark::DoNotOptimize(drafter->propose({&request, 1}, {}));
 }
 BENCHMARK(BM_DraftGreedy1)->ArgsProduct({{32'000, 128'256}, {0, 2'000}})->Unit(benchmark::kMicrosecond);
 

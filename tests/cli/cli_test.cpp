@@ -215,6 +215,37 @@ TEST_F(CliTest, KernelsAreChosenByConfig) {
   EXPECT_THAT(op.output, HasSubstr("unknown operation 'softmax'"));
 }
 
+// Speculative decoding through the whole harness: a [draft, target] plan, and the
+// target below the n-gram drafter, commit exactly what the target alone decodes greedily.
+TEST_F(CliTest, SpeculativePlansCommitWhatTheTargetAloneWould) {
+  auto run_pair = [&](std::vector<std::string> extra) {
+    std::vector<std::string> all = args({"pool=tiny_pair", "pool.models[1].path=" + (work_ / "target").string(),
+                                         "workload.max_new_tokens=16"});
+    all.insert(all.end(), extra.begin(), extra.end());
+    fs::remove_all(work_ / "out");
+    const Result result = run_cli(all);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    return read_file(work_ / "out" / "summary.yaml");
+  };
+  auto tokens = [](const std::string& text) {
+    std::string lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("output_tokens") != std::string::npos) lines += line + "\n";
+    }
+    return lines;
+  };
+  const std::string plain = run_pair({"drafter=null"});
+  const std::string two_level = run_pair({"drafter=null", "scheduler.chain=[draft,target]", "scheduler.draft_lengths=[3]"});
+  const std::string lookup = run_pair({});  // the n-gram drafter below the target
+  ASSERT_FALSE(tokens(plain).empty());
+  EXPECT_EQ(tokens(two_level), tokens(plain));
+  EXPECT_EQ(tokens(lookup), tokens(plain));
+  EXPECT_THAT(two_level, HasSubstr("plan: [draft, target]"));
+  EXPECT_THAT(two_level, HasSubstr("model: target"));  // acceptance of the draft's tokens
+  EXPECT_THAT(two_level, HasSubstr("acceptance:"));
+}
+
 TEST_F(CliTest, PlanOutsideThePoolIsRefused) {
   const Result result = run_cli(args({"scheduler.chain=[draft,target]", "scheduler.draft_lengths=[4]"}));
   EXPECT_EQ(result.exit_code, 1);

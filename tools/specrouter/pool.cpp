@@ -95,7 +95,7 @@ void create_random_checkpoint(const ComposedConfig& config, const std::string& e
 
 std::vector<PoolModel> LoadedPool::scheduler_view() const {
   std::vector<PoolModel> view;
-  for (const PoolMember& member : members) view.push_back(PoolModel{member.name});
+  for (const LoadedModel& member : members) view.push_back(PoolModel{member.name});
   return view;
 }
 
@@ -111,9 +111,9 @@ LoadedPool load_pool(const ComposedConfig& config, const ModelKernels& kernels, 
   LoadedPool pool;
   for (std::size_t i = 0; i < models.size(); ++i) {
     const std::string entry = "pool.models[" + std::to_string(i) + "]";
-    PoolMember member;
+    LoadedModel member;
     member.name = scalar(config, entry + ".name");
-    for (const PoolMember& other : pool.members) {
+    for (const LoadedModel& other : pool.members) {
       if (other.name == member.name) throw ConfigError(config.describe_key(entry + ".name") + ": duplicate model name '" + member.name + "'");
     }
     member.path = scalar(config, entry + ".path");

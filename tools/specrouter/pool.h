@@ -16,7 +16,7 @@
 namespace specrouter::cli {
 
 /// One loaded model of the pool.
-struct PoolMember {
+struct LoadedModel {
   std::string name;                          ///< pool name (`pool.models[i].name`)
   std::filesystem::path path;                ///< checkpoint folder
   std::unique_ptr<TransformerModel> model;   ///< the loaded model
@@ -24,7 +24,7 @@ struct PoolMember {
 
 /// The loaded pool: models cheapest first, the target last, and the shared tokenizer.
 struct LoadedPool {
-  std::vector<PoolMember> members;       ///< in config order; the last is the target
+  std::vector<LoadedModel> members;       ///< in config order; the last is the target
   std::unique_ptr<Tokenizer> tokenizer;  ///< from the target's folder
   std::vector<TokenId> eos_token_ids;    ///< where generation stops (the target's)
 

@@ -119,8 +119,8 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   // Every pool model's KV cache lives in one state manager, sized for the whole workload.
   constexpr std::int64_t kBlockSize = 16;
   StateManager state;
-  std::vector<PoolMember> members;
-  for (const cli::PoolMember& member : pool.members) {
+  std::vector<PoolMember> members;  // the executor's view of the loaded models
+  for (const LoadedModel& member : pool.members) {
     const std::int64_t blocks =
         kv_blocks_for(prompts, options.max_new_tokens, member.model->max_context(), kBlockSize);
     const KvModelId kv =
