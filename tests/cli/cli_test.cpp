@@ -241,7 +241,7 @@ TEST_F(CliTest, SpeculativePlansCommitWhatTheTargetAloneWould) {
   ASSERT_FALSE(tokens(plain).empty());
   EXPECT_EQ(tokens(two_level), tokens(plain));
   EXPECT_EQ(tokens(lookup), tokens(plain));
-  EXPECT_THAT(two_level, HasSubstr("plan: [draft, target]"));
+  EXPECT_THAT(two_level, HasSubstr("[draft, target]"));
   EXPECT_THAT(two_level, HasSubstr("model: target"));  // acceptance of the draft's tokens
   EXPECT_THAT(two_level, HasSubstr("acceptance:"));
 }
