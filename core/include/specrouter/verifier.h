@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "specrouter/types.h"
@@ -73,5 +74,12 @@ class Verifier {
   /// Verifies one sequence; `rng` supplies all randomness (unused when greedy).
   virtual Verdict verify(const VerifyRequest& request, std::mt19937_64& rng) = 0;
 };
+
+/// Checks what every verifier needs of a request before reading it: `parents` empty or
+/// one per draft token, `target_probs` `[k + 1, vocab]` with vocab >= 1, `draft_probs`
+/// empty or `[k, vocab]` (when sampling), every draft token inside the vocabulary.
+/// Throws UsageError whose message starts with `owner` (e.g. "verifier 'token'"). What
+/// `parents` may contain (a chain, a tree) is the verifier's own check.
+void check_verify_request(const VerifyRequest& request, const std::string& owner);
 
 }  // namespace specrouter

@@ -183,6 +183,15 @@ Params Params::from_specs(const std::string& owner, const std::vector<ParamSpec>
   return Params(owner, std::move(values));
 }
 
+std::int64_t Params::get_int_in(const std::string& name, std::int64_t minimum, std::int64_t maximum) const {
+  const std::int64_t value = get<std::int64_t>(name);
+  if (value < minimum || value > maximum) {
+    throw ConfigError(owner_ + ": " + name + " is " + std::to_string(value) + ", must be in [" +
+                      std::to_string(minimum) + ", " + std::to_string(maximum) + "]");
+  }
+  return value;
+}
+
 const ParamValue& Params::at(const std::string& name) const {
   auto it = values_.find(name);
   if (it != values_.end()) return it->second;

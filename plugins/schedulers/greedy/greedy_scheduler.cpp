@@ -28,13 +28,9 @@ namespace {
 
 using specrouter::ConfigError;
 
+// Plan-size parameters: at least `minimum`, and small enough for an int.
 int bounded_int(const specrouter::Params& params, const std::string& name, std::int64_t minimum) {
-  const std::int64_t value = params.get<std::int64_t>(name);
-  if (value < minimum || value > 1'000'000) {
-    throw ConfigError(params.owner() + ": " + name + " is " + std::to_string(value) + ", must be in [" +
-                      std::to_string(minimum) + ", 1000000]");
-  }
-  return static_cast<int>(value);
+  return static_cast<int>(params.get_int_in(name, minimum, 1'000'000));
 }
 
 class GreedyScheduler final : public specrouter::Scheduler {

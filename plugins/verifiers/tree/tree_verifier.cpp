@@ -170,39 +170,17 @@ class TreeVerifier final : public specrouter::Verifier {
     }
   }
 
-  // Shapes, the tree and token ids, checked before anything is read.
+  // Shapes and token ids (the shared check), then the tree, before anything is read.
   void check(const VerifyRequest& request) const {
     const auto k = static_cast<std::int64_t>(request.draft_tokens.size());
     if (k >= std::numeric_limits<std::int32_t>::max()) {
       fail("a draft of " + std::to_string(k) + " tokens is more than int32 node indices address");
     }
-    if (!request.parents.empty()) {
-      if (static_cast<std::int64_t>(request.parents.size()) != k) {
-        fail("parents has " + std::to_string(request.parents.size()) + " entries for " + std::to_string(k) +
-             " draft tokens");
-      }
-      for (std::int64_t j = 0; j < k; ++j) {
-        if (request.parents[j] < kPrefix || request.parents[j] >= j) {
-          fail("parents[" + std::to_string(j) + "] is " + std::to_string(request.parents[j]) +
-               "; it must be -1 (a root) or an earlier node, in [0, " + std::to_string(j) + ")");
-        }
-      }
-    }
-    const ProbabilityRows& p = request.target_probs;
-    if (p.data == nullptr || p.rows != k + 1 || p.vocab_size < 1) {
-      fail("target_probs must be [k + 1 = " + std::to_string(k + 1) + ", vocab] with vocab >= 1, got [" +
-           std::to_string(p.rows) + ", " + std::to_string(p.vocab_size) + "]");
-    }
-    const ProbabilityRows& q = request.draft_probs;
-    if (!request.greedy && !q.empty() && (q.rows != k || q.vocab_size != p.vocab_size)) {
-      fail("draft_probs must be empty or [k = " + std::to_string(k) + ", " + std::to_string(p.vocab_size) +
-           "], got [" + std::to_string(q.rows) + ", " + std::to_string(q.vocab_size) + "]");
-    }
-    for (std::int64_t j = 0; j < k; ++j) {
-      const TokenId token = request.draft_tokens[j];
-      if (token < 0 || token >= p.vocab_size) {
-        fail("draft token " + std::to_string(j) + " is " + std::to_string(token) + ", outside the vocabulary [0, " +
-             std::to_string(p.vocab_size) + ")");
+    specrouter::check_verify_request(request, owner_);
+    for (std::int64_t j = 0; j < static_cast<std::int64_t>(request.parents.size()); ++j) {
+      if (request.parents[j] < kPrefix || request.parents[j] >= j) {
+        fail("parents[" + std::to_string(j) + "] is " + std::to_string(request.parents[j]) +
+             "; it must be -1 (a root) or an earlier node, in [0, " + std::to_string(j) + ")");
       }
     }
   }

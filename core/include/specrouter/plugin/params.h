@@ -98,6 +98,10 @@ class Params {
     throw_type_error(name, value);
   }
 
+  /// The int parameter `name`, checked to lie in `[minimum, maximum]`; throws ConfigError
+  /// naming the owner, the key, the value and the range otherwise.
+  std::int64_t get_int_in(const std::string& name, std::int64_t minimum, std::int64_t maximum) const;
+
   /// All values, by name.
   const std::map<std::string, ParamValue>& values() const { return values_; }
   /// Component these values belong to, e.g. "drafter 'ngram'".
