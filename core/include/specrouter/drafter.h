@@ -3,6 +3,7 @@
 /// @file
 /// @brief Drafter: proposes tokens to the first model of a chain, below every level.
 
+#include <cstdint>
 #include <random>
 #include <span>
 #include <vector>
@@ -20,7 +21,9 @@ struct DraftRequest {
   /// The tokens to continue: the sequence's committed tokens (prompt included), followed
   /// by the tokens the chain's first model has produced so far in this step.
   std::span<const TokenId> context;
-  int max_tokens = 0;  ///< propose at most this many tokens (> 0)
+  /// Propose at most this many tokens along any root-to-leaf path (> 0): the length of a
+  /// chain draft, the depth of a tree.
+  int max_tokens = 0;
   /// The sequence in DraftContext::state, for drafters that run a model on it.
   SequenceId sequence = 0;
   /// The sequence's random numbers, for drafters that sample; null when the caller has
@@ -52,9 +55,16 @@ struct DraftContext {
 /// token is proposed at all must be decided before it is drawn (stopping early on the
 /// drafter's confidence in the *next* distribution is fine; dropping a drawn token for
 /// being unlikely is not).
+///
+/// A drafter may propose a *tree* (several candidates per position) by filling `parents`;
+/// the verifier above it then must verify trees (plugin `tree`), and the rows of `probs`
+/// follow VerifyRequest::draft_probs (siblings' rows given their earlier siblings).
 struct Draft {
-  std::vector<TokenId> tokens;  ///< proposed continuation, possibly shorter than asked
+  std::vector<TokenId> tokens;  ///< proposed continuation (chain) or nodes (tree), possibly fewer than asked
   std::vector<float> probs;     ///< `[tokens.size(), vocab_size]` or empty (one-hot)
+  /// Empty for a chain; for a tree, each node's parent: an earlier node's index, or -1
+  /// for a root (a child of the context).
+  std::vector<std::int32_t> parents;
 };
 
 /// Proposes draft tokens for a batch of sequences.

@@ -31,6 +31,9 @@ struct StepExecutorOptions {
   /// Tokens the bottom drafter (if any) proposes per round of the chain's first model
   /// (>= 1). Plans do not carry it: schedulers plan pool models only.
   int drafter_length = 4;
+  /// Record LevelStats::tv_distance_sum. Costs, when greedy, one softmax over the rows of
+  /// every level below the target; when sampling, nothing extra.
+  bool measure_similarity = true;
 };
 
 /// One sequence's part of a step.
@@ -44,12 +47,32 @@ struct SequencePlan {
 };
 
 /// What one level of a sequence's chain did in a step.
+///
+/// A *draft position* is a token's depth in the draft of one round: 0 for the first token
+/// proposed after the level's context. For a chain draft, depth i is the i-th token; for
+/// a tree, the nodes at depth i.
 struct LevelStats {
   int pool_index = 0;  ///< the level's model
   int rounds = 0;      ///< verification passes it ran (1 at the target)
-  int drafted = 0;     ///< tokens the level below (or the bottom drafter) proposed to it
+  int drafted = 0;     ///< tokens (tree nodes) the level below (or the bottom drafter) proposed to it
   int accepted = 0;    ///< of those, the tokens it kept
-  int produced = 0;    ///< tokens it passed up: accepted plus one recovered or bonus per round
+  int recovered = 0;   ///< rounds that ended in a rejection and a token from the residual
+  int bonus = 0;       ///< rounds whose draft was accepted to a leaf (or was empty)
+  /// Tokens it passed up: accepted + recovered + bonus.
+  int produced = 0;
+  /// Per draft position: rounds whose draft reached it.
+  std::vector<int> drafted_at;
+  /// Per draft position: rounds that accepted a token there; accepted_at[i] / drafted_at[i]
+  /// is the acceptance rate at position i.
+  std::vector<int> accepted_at;
+  /// Sum over compared positions of the total-variation distance between the level
+  /// below's distribution and this level's, at the positions of the drafted tokens (both
+  /// computed them; no model call is added). Sampling compares the distributions both
+  /// levels sample and verify with (whose overlap is the acceptance probability); greedy
+  /// compares their temperature-1 softmax. Bottom-drafter drafts count when the drafter
+  /// reports its distributions; tree drafts are not compared.
+  double tv_distance_sum = 0;
+  int tv_positions = 0;  ///< positions in tv_distance_sum
 };
 
 /// One sequence's outcome of a step.
