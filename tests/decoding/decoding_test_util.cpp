@@ -14,7 +14,9 @@
 
 // Defined by SPECROUTER_PLUGIN in the plugins' sources (linked statically).
 void specrouter_register_token_verifier(specrouter::PluginRegistrar& registrar);
+void specrouter_register_tree_verifier(specrouter::PluginRegistrar& registrar);
 void specrouter_register_ngram_drafter(specrouter::PluginRegistrar& registrar);
+void specrouter_register_ngram_lm_drafter(specrouter::PluginRegistrar& registrar);
 void specrouter_register_model_drafter(specrouter::PluginRegistrar& registrar);
 
 namespace specrouter::testing {
@@ -71,7 +73,9 @@ Registries& test_registries() {
   static Registries registries = [] {
     PluginRegistrar registrar;
     specrouter_register_token_verifier(registrar);
+    specrouter_register_tree_verifier(registrar);
     specrouter_register_ngram_drafter(registrar);
+    specrouter_register_ngram_lm_drafter(registrar);
     specrouter_register_model_drafter(registrar);
     Registries made;
     registrar.commit(made);
@@ -80,11 +84,13 @@ Registries& test_registries() {
   return registries;
 }
 
-std::shared_ptr<Verifier> token_verifier() {
+std::shared_ptr<Verifier> make_verifier(const std::string& name) {
   Registries& registries = test_registries();
   return registries.verifiers.create(
-      "token", Params::from_specs("verifier 'token'", registries.verifiers.at("token").info.params));
+      name, Params::from_specs("verifier '" + name + "'", registries.verifiers.at(name).info.params));
 }
+
+std::shared_ptr<Verifier> token_verifier() { return make_verifier("token"); }
 
 std::shared_ptr<Drafter> make_drafter(const std::string& name, const std::map<std::string, ParamValue>& overrides) {
   Registries& registries = test_registries();
@@ -121,6 +127,21 @@ void expect_step_stats_are_sane(const StepResult& step, std::span<const Sequence
       EXPECT_GE(stats.rounds, level + 1 == plan.chain.size() ? 1 : 0) << "level " << level;
       EXPECT_LE(stats.accepted, stats.drafted) << "level " << level;
       EXPECT_EQ(stats.produced, stats.accepted + stats.rounds) << "level " << level;
+      EXPECT_EQ(stats.recovered + stats.bonus, stats.rounds) << "level " << level;
+      // Per draft position: rounds reaching a depth never grow with it, acceptances sum up.
+      ASSERT_EQ(stats.drafted_at.size(), stats.accepted_at.size()) << "level " << level;
+      int drafted_at_sum = 0, accepted_at_sum = 0;
+      for (std::size_t i = 0; i < stats.drafted_at.size(); ++i) {
+        EXPECT_LE(stats.accepted_at[i], stats.drafted_at[i]) << "level " << level << ", position " << i;
+        if (i > 0) EXPECT_LE(stats.drafted_at[i], stats.drafted_at[i - 1]) << "level " << level << ", position " << i;
+        drafted_at_sum += stats.drafted_at[i];
+        accepted_at_sum += stats.accepted_at[i];
+      }
+      EXPECT_EQ(accepted_at_sum, stats.accepted) << "level " << level;
+      EXPECT_LE(drafted_at_sum, stats.drafted) << "level " << level << " (equal for chains, fewer for trees)";
+      EXPECT_LE(stats.tv_positions, stats.drafted) << "level " << level;
+      EXPECT_GE(stats.tv_distance_sum, 0.0) << "level " << level;
+      EXPECT_LE(stats.tv_distance_sum, stats.tv_positions + 1e-6) << "level " << level;
       if (level + 1 < plan.chain.size()) {
         EXPECT_EQ(stats.produced, result.levels[level + 1].drafted) << "level " << level << " passes up exactly what is verified";
         EXPECT_LE(result.levels[level + 1].drafted, result.levels[level + 1].rounds * plan.draft_lengths[level])

@@ -35,9 +35,11 @@ struct TestPool {
   TransformerModel& target() { return *models.back(); }
 };
 
-/// The plugins the tests use, linked statically: verifiers token (and tree), drafters
-/// ngram and model.
+/// The plugins the tests use, linked statically: verifiers token and tree, drafters
+/// ngram, ngram_lm and model.
 Registries& test_registries();
+/// A verifier from test_registries() with its default parameters.
+std::shared_ptr<Verifier> make_verifier(const std::string& name);
 /// The token verifier.
 std::shared_ptr<Verifier> token_verifier();
 /// A drafter from test_registries() with `overrides` of its declared parameters.
@@ -53,7 +55,8 @@ void expect_views_are_committed_prefixes(const StateManager& state);
 /// Per-level invariants of one step's result: accepted <= drafted, produced = accepted +
 /// rounds, level i's produced = level i+1's drafted (no surplus), at most the draft length
 /// per round, one round at the target, committed = the target's produced, nothing drafted
-/// to the bottom level without a drafter.
+/// to the bottom level without a drafter; recovered + bonus = rounds, per-position counts
+/// that add up, TV distances in [0, 1] per compared position.
 void expect_step_stats_are_sane(const StepResult& step, std::span<const SequencePlan> batch, bool has_drafter);
 
 /// P(X >= statistic) for X ~ chi-square(df).

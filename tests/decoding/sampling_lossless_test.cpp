@@ -1,9 +1,10 @@
 // Sampled speculative decoding through the step executor is lossless: the first two
 // tokens committed after a fixed prompt follow the target's own sampling distribution,
 // for two- and three-level chains, sampling filters and the model drafter (fixed length
-// and stopping early), tested by chi-square over 24,000 seeded trials each. A verifier fed
-// the wrong draft rows (shifted by one position, the executor bug this guards against)
-// fails the same test, so the test has teeth.
+// and stopping early; token trees with the tree verifier), tested by chi-square over
+// 24,000 seeded trials each. Two broken samplers fail the same test, so it has teeth: a
+// verifier fed the wrong draft rows (shifted by one position, the executor bug this
+// guards against), and one that samples a rejection's token from p, skipping the residual.
 //
 // The models are tiny (vocabulary 8) so that the exact two-token distribution has 64
 // cells, computed from the target's logits. With fixed seeds the outcome is
@@ -81,6 +82,26 @@ class RowShiftingVerifier final : public Verifier {
  private:
   std::shared_ptr<Verifier> inner_;
   std::vector<float> shifted_;
+};
+
+// A broken sampler: on a rejection it draws the next token from p itself instead of the
+// residual max(0, p - q), so tokens the draft favours come out too often.
+class ResidualSkippingVerifier final : public Verifier {
+ public:
+  explicit ResidualSkippingVerifier(std::shared_ptr<Verifier> inner) : inner_(std::move(inner)) {}
+  Verdict verify(const VerifyRequest& request, std::mt19937_64& rng) override {
+    Verdict verdict = inner_->verify(request, rng);
+    if (!verdict.bonus) {
+      const ProbabilityRows& p = request.target_probs;
+      const std::span<const float> row(p.data + static_cast<std::int64_t>(verdict.accepted_path.size()) * p.vocab_size,
+                                       static_cast<std::size_t>(p.vocab_size));
+      verdict.next_token = sample_from_distribution(row, next_uniform(rng));
+    }
+    return verdict;
+  }
+
+ private:
+  std::shared_ptr<Verifier> inner_;
 };
 
 struct Outcome {
@@ -193,6 +214,29 @@ TEST_F(SamplingLosslessTest, ModelDrafterBelowTheChain) {
                                          make_drafter("model", {{"model", std::string("m0")}, {"min_confidence", 0.5}}), 4);
   EXPECT_GT(p_value(early, kPlainSampling, "model_drafter_T_min_confidence"), kSignificance) << early.describe();
   EXPECT_GT(early.accepted[0], 0);
+}
+
+TEST_F(SamplingLosslessTest, TreeDraftsWithTheTreeVerifier) {
+  const std::shared_ptr<Verifier> tree = make_verifier("tree");
+  const Outcome wide = two_token_counts(plan_of({kTarget}, {}), kPlainSampling, tree,
+                                        make_drafter("model", {{"model", std::string("m0")},
+                                                               {"branching", std::vector<std::int64_t>{3, 2}}}), 2);
+  EXPECT_GT(p_value(wide, kPlainSampling, "tree_3_2_T"), kSignificance) << wide.describe();
+  EXPECT_GT(wide.accepted[0], 0);
+
+  // A tree drafted for the middle level of a chain; the medium model then drafts a chain.
+  const SamplingParams filtered{.temperature = 0.8, .top_k = 5};
+  const Outcome chained = two_token_counts(plan_of({kMedium, kTarget}, {3}), filtered, tree,
+                                           make_drafter("model", {{"model", std::string("m0")},
+                                                                  {"branching", std::vector<std::int64_t>{2, 2}}}), 2);
+  EXPECT_GT(p_value(chained, filtered, "tree_2_2_M_T_filtered"), kSignificance) << chained.describe();
+  EXPECT_GT(chained.accepted[0], 0);
+}
+
+TEST_F(SamplingLosslessTest, TheTestCatchesASamplerThatSkipsTheResidual) {
+  const auto broken = std::make_shared<ResidualSkippingVerifier>(token_verifier());
+  const Outcome two = two_token_counts(plan_of({kSmall, kTarget}, {3}), kPlainSampling, broken);
+  EXPECT_LT(p_value(two, kPlainSampling, "no_residual_S_T_3"), kSignificance) << two.describe();
 }
 
 TEST_F(SamplingLosslessTest, TheTestCatchesDraftRowsShiftedByOnePosition) {

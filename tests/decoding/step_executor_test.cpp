@@ -99,6 +99,10 @@ TEST_F(StepExecutorTest, StepRefusesBadBatchesBeforeRunningAnything) {
   EXPECT_THAT(error_of<UsageError>(step(greedy, {{a, plan_of({kSmall}, {}), nullptr}})),
               HasSubstr("sequence " + std::to_string(a)));
   EXPECT_THAT(error_of<UsageError>(step(greedy, {{a, plan_of({kSmall, kTarget}, {}), nullptr}})), HasSubstr("draft"));
+  EXPECT_THAT(error_of<UsageError>(step(greedy, {{a, plan_of({kSmall, kTarget}, {0}), nullptr}})), HasSubstr("draft"));
+  const int beyond = static_cast<int>(pool_.target().max_context());
+  EXPECT_THAT(error_of<UsageError>(step(greedy, {{a, plan_of({kSmall, kTarget}, {beyond}), nullptr}})),
+              HasSubstr("draft length " + std::to_string(beyond) + " for 'target' does not fit its context of"));
   StepExecutor sampling(*pool_.pool, pool_.state, token_verifier(), nullptr, {.sampling = {.temperature = 1.0}});
   EXPECT_THAT(error_of<UsageError>(step(sampling, {{a, plain, nullptr}})), HasSubstr("rng"));
 
@@ -118,7 +122,7 @@ TEST_F(StepExecutorTest, StepRefusesBadBatchesBeforeRunningAnything) {
 // writing speculative K/V into the target's cache.
 class ScriptedDrafter final : public Drafter {
  public:
-  enum class Fault { kNone, kTooLong, kBadRows, kThrowAfterWriting };
+  enum class Fault { kNone, kTooLong, kBadRows, kThrowAfterWriting, kTreeTooDeep, kTreeBadParent, kTreeParentCount };
   explicit ScriptedDrafter(Fault fault) : fault_(fault) {}
   std::vector<Draft> propose(std::span<const DraftRequest> requests, const DraftContext& context) override {
     std::vector<Draft> drafts(requests.size());
@@ -126,6 +130,12 @@ class ScriptedDrafter final : public Drafter {
       drafts[i].tokens.assign(static_cast<std::size_t>(requests[i].max_tokens), 3);
       if (fault_ == Fault::kTooLong) drafts[i].tokens.push_back(3);
       if (fault_ == Fault::kBadRows) drafts[i].probs.assign(5, 0.2f);
+      if (fault_ == Fault::kTreeTooDeep) {  // a chain one deeper than asked, as a tree
+        drafts[i].tokens.push_back(3);
+        for (std::size_t j = 0; j < drafts[i].tokens.size(); ++j) drafts[i].parents.push_back(static_cast<std::int32_t>(j) - 1);
+      }
+      if (fault_ == Fault::kTreeBadParent) drafts[i].parents.assign(drafts[i].tokens.size(), 1);
+      if (fault_ == Fault::kTreeParentCount) drafts[i].parents.assign(1, -1);
       if (fault_ == Fault::kThrowAfterWriting) {
         const PoolMember& target = context.pool->target();
         std::vector<TokenId> tokens = feed_one(*context.state, target.kv, requests[i].sequence, requests[i].context);
@@ -150,6 +160,20 @@ TEST_F(StepExecutorTest, RefusesDraftsThatBreakTheContract) {
   StepExecutor bad_rows(*pool_.pool, pool_.state, token_verifier(),
                         std::make_shared<ScriptedDrafter>(ScriptedDrafter::Fault::kBadRows), {.drafter_length = 2});
   EXPECT_THAT(error_of<UsageError>([&] { bad_rows.step(batch); }), HasSubstr("5 probabilities, not [2, 97]"));
+
+  const std::shared_ptr<Verifier> tree = make_verifier("tree");
+  StepExecutor too_deep(*pool_.pool, pool_.state, tree,
+                        std::make_shared<ScriptedDrafter>(ScriptedDrafter::Fault::kTreeTooDeep), {.drafter_length = 2});
+  EXPECT_THAT(error_of<UsageError>([&] { too_deep.step(batch); }), HasSubstr("a tree of depth 3, deeper than the 2"));
+  StepExecutor bad_parent(*pool_.pool, pool_.state, tree,
+                          std::make_shared<ScriptedDrafter>(ScriptedDrafter::Fault::kTreeBadParent), {.drafter_length = 2});
+  EXPECT_THAT(error_of<UsageError>([&] { bad_parent.step(batch); }),
+              HasSubstr("gives node 0 the parent 1; parents must be -1 or an earlier node"));
+  StepExecutor parent_count(*pool_.pool, pool_.state, tree,
+                            std::make_shared<ScriptedDrafter>(ScriptedDrafter::Fault::kTreeParentCount),
+                            {.drafter_length = 2});
+  EXPECT_THAT(error_of<UsageError>([&] { parent_count.step(batch); }), HasSubstr("has 1 parents for 2 tokens"));
+  EXPECT_EQ(pool_.state.committed_length(a), 5) << "refused drafts commit nothing";
 }
 
 TEST_F(StepExecutorTest, AFailedStepCommitsNothingAndTheNextStepDropsItsLeftovers) {

@@ -48,6 +48,14 @@ StepResult StepExecutor::step(std::span<const SequencePlan> batch) {
     } catch (const UsageError& error) {
       throw UsageError(which + ": " + error.what());
     }
+    for (std::size_t level = 0; level < entry.plan.draft_lengths.size(); ++level) {
+      const PoolMember& verifying = pool_.at(entry.plan.chain[level + 1]);
+      if (entry.plan.draft_lengths[level] >= verifying.model->max_context()) {
+        throw UsageError(which + ": draft length " + std::to_string(entry.plan.draft_lengths[level]) + " for '" +
+                         verifying.name + "' does not fit its context of " +
+                         std::to_string(verifying.model->max_context()) + " positions");
+      }
+    }
     if (entry.rng == nullptr && !options_.sampling.greedy()) throw UsageError(which + " has no rng, and sampling needs one");
     const std::int64_t committed = state_.committed_length(entry.sequence);
     if (committed > target.max_context()) {

@@ -6,6 +6,7 @@
 #include "step_run.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -16,6 +17,7 @@
 #include "specrouter/decoding/feed.h"
 #include "specrouter/error.h"
 #include "specrouter/model/model.h"
+#include "specrouter/sampling/sampling.h"
 
 namespace specrouter::detail {
 namespace {
@@ -95,33 +97,50 @@ void StepRun::round(int model, std::span<LevelTask* const> tasks) {
   const std::vector<Proposal> proposals = propose_below(tasks, counts);
 
   // 2. One forward pass: each sequence's catch-up tokens (at least the last context
-  //    token), then its draft; logits for the last catch-up token and every draft token.
+  //    token, a chain), then its draft (a chain or a tree hanging from the last context
+  //    token); logits for the last catch-up token and every draft token.
   const PoolMember& member = pool_.at(model);
   std::vector<SequenceTokens> contexts;
   for (LevelTask* task : tasks) contexts.push_back({batch_[task->item].sequence, task->context, {}});
   const std::vector<std::vector<TokenId>> feeds = tokens_to_feed(state_, member.kv, contexts);
   std::vector<std::vector<TokenId>> inputs(tasks.size());
+  std::vector<std::vector<std::int32_t>> input_parents(tasks.size());
   std::vector<std::vector<std::int32_t>> wanted_rows(tasks.size());
   std::vector<SequenceInput> batch(tasks.size());
   std::int64_t tokens_run = 0;
   for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const auto fed = static_cast<std::int32_t>(feeds[t].size());
     inputs[t] = feeds[t];
     inputs[t].insert(inputs[t].end(), proposals[t].tokens.begin(), proposals[t].tokens.end());
+    if (!proposals[t].parents.empty()) {
+      for (std::int32_t i = 0; i < fed; ++i) input_parents[t].push_back(i - 1);
+      for (std::int32_t parent : proposals[t].parents) input_parents[t].push_back(parent < 0 ? fed - 1 : fed + parent);
+    }
     for (std::size_t r = feeds[t].size() - 1; r < inputs[t].size(); ++r) wanted_rows[t].push_back(static_cast<std::int32_t>(r));
-    batch[t] = {contexts[t].sequence, inputs[t], {}, LogitsWanted::kListed, wanted_rows[t]};
+    batch[t] = {contexts[t].sequence, inputs[t], input_parents[t], LogitsWanted::kListed, wanted_rows[t]};
     tokens_run += static_cast<std::int64_t>(inputs[t].size());
   }
   const auto started = std::chrono::steady_clock::now();
   const ForwardOutput output = member.model->forward(batch, state_, member.kv);
   result_.calls.push_back({model, static_cast<int>(tasks.size()), tokens_run, seconds_since(started)});
   // p: [sum of (d + 1), vocab], the level's distributions; one-hot on the argmax when greedy.
-  const at::Tensor probs = sampling_distribution(output.logits.to(at::kFloat), options_.sampling).contiguous();
+  const at::Tensor logits = output.logits.to(at::kFloat);
+  const at::Tensor probs = sampling_distribution(logits, options_.sampling).contiguous();
   const std::int64_t vocab = probs.size(1);
   const float* p = probs.data_ptr<float>();
+  // What this level's distributions are compared (and passed up) as: the sampling
+  // distribution, or when greedy the temperature-1 softmax (LevelStats::tv_distance_sum).
+  const bool greedy = options_.sampling.greedy();
+  at::Tensor compared_probs = probs;
+  if (greedy && options_.measure_similarity) compared_probs = softmax_with_temperature(logits, 1.0).contiguous();
+  const float* compared = compared_probs.data_ptr<float>();
 
   // 3. Verification, per sequence; then every model is cut back to the accepted drafts.
-  const bool keep_rows = !options_.sampling.greedy() && model != pool_.size() - 1;
+  const bool keep_rows = model != pool_.size() - 1 && (!greedy || options_.measure_similarity);
   std::vector<SequenceLength> accepted_lengths;
+  std::vector<SequenceLength> tree_contexts;  // sequences with a tree draft: their context length
+  std::vector<KeptPath> kept_paths;
+  std::vector<std::vector<std::int64_t>> path_positions(tasks.size());
   for (std::size_t t = 0; t < tasks.size(); ++t) {
     LevelTask& task = *tasks[t];
     const Proposal& proposal = proposals[t];
@@ -129,34 +148,96 @@ void StepRun::round(int model, std::span<LevelTask* const> tasks) {
     const std::int64_t first_row = output.row_offsets[t];
     VerifyRequest request;
     request.draft_tokens = proposal.tokens;
-    if (!proposal.rows.empty()) request.draft_probs = {proposal.rows.data(), drafted, vocab};
+    request.parents = proposal.parents;
+    if (!greedy && !proposal.rows.empty()) request.draft_probs = {proposal.rows.data(), drafted, vocab};
     request.target_probs = {p + first_row * vocab, drafted + 1, vocab};
-    request.greedy = options_.sampling.greedy();
+    request.greedy = greedy;
     const Verdict verdict = verifier_.verify(request, rng_of(task));
-    const auto accepted = static_cast<std::int64_t>(verdict.accepted_path.size());
-    for (std::int64_t i = 0; i < accepted; ++i) {
-      if (verdict.accepted_path[static_cast<std::size_t>(i)] != i) {
-        throw UsageError("StepExecutor: the verifier accepted draft token " +
-                         std::to_string(verdict.accepted_path[static_cast<std::size_t>(i)]) + " at position " +
-                         std::to_string(i) + " of a linear draft; it must accept a prefix");
+    record(task, proposal, verdict);
+    if (options_.measure_similarity && proposal.parents.empty() && !proposal.rows.empty()) {
+      LevelStats& stats = stats_of(task);
+      for (std::int64_t j = 0; j < drafted; ++j) {
+        const float* below = proposal.rows.data() + j * vocab;
+        const float* here = compared + (first_row + j) * vocab;
+        double distance = 0;
+        for (std::int64_t v = 0; v < vocab; ++v) distance += std::abs(static_cast<double>(below[v]) - here[v]);
+        stats.tv_distance_sum += 0.5 * distance;
+        stats.tv_positions += 1;
       }
     }
-    if (accepted > drafted) throw UsageError("StepExecutor: the verifier accepted more tokens than were drafted");
 
-    accepted_lengths.push_back({contexts[t].sequence, static_cast<std::int64_t>(task.context.size()) + accepted});
-    task.context.insert(task.context.end(), proposal.tokens.begin(), proposal.tokens.begin() + accepted);
+    const auto context_length = static_cast<std::int64_t>(task.context.size());
+    const auto accepted = static_cast<std::int64_t>(verdict.accepted_path.size());
+    accepted_lengths.push_back({contexts[t].sequence, context_length + accepted});
+    if (!proposal.parents.empty()) {
+      tree_contexts.push_back({contexts[t].sequence, context_length});
+      for (std::int32_t node : verdict.accepted_path) path_positions[t].push_back(context_length + node);
+      if (accepted > 0) kept_paths.push_back({contexts[t].sequence, path_positions[t]});
+    }
+    for (std::int32_t node : verdict.accepted_path) task.context.push_back(proposal.tokens[static_cast<std::size_t>(node)]);
     task.context.push_back(verdict.next_token);
     if (keep_rows) {  // what each passed-up token follows: this level's row at its position
-      const float* from = p + first_row * vocab;
-      task.rows.insert(task.rows.end(), from, from + (accepted + 1) * vocab);
+      for (std::int64_t i = 0; i <= accepted; ++i) {
+        const std::int64_t row = i == 0 ? 0 : verdict.accepted_path[static_cast<std::size_t>(i - 1)] + 1;
+        const float* from = compared + (first_row + row) * vocab;
+        task.rows.insert(task.rows.end(), from, from + vocab);
+      }
     }
-    LevelStats& stats = stats_of(task);
-    stats.rounds += 1;
-    stats.drafted += static_cast<int>(drafted);
-    stats.accepted += static_cast<int>(accepted);
-    stats.produced += static_cast<int>(accepted) + 1;
+  }
+  // A tree's accepted path moves to consecutive positions in this level's model; the
+  // other models' views may hold tree nodes (the drafter's) and go back to the context.
+  if (!kept_paths.empty()) state_.keep_path(member.kv, kept_paths);
+  if (!tree_contexts.empty()) {
+    std::vector<KvModelId> others;
+    for (KvModelId other : all_models_) {
+      if (other != member.kv) others.push_back(other);
+    }
+    state_.rollback(others, tree_contexts);
   }
   state_.rollback(all_models_, accepted_lengths);
+}
+
+void StepRun::record(LevelTask& task, const Proposal& proposal, const Verdict& verdict) {
+  const std::vector<std::int32_t>& path = verdict.accepted_path;
+  const auto drafted = static_cast<std::int32_t>(proposal.tokens.size());
+  // The path must run from a root down the draft: a prefix of a chain, or parent links in a tree.
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const std::int32_t node = path[i];
+    const std::int32_t expected_parent = i == 0 ? -1 : path[i - 1];
+    const bool valid = node >= 0 && node < drafted &&
+                       (proposal.parents.empty() ? node == static_cast<std::int32_t>(i)
+                                                 : proposal.parents[static_cast<std::size_t>(node)] == expected_parent);
+    if (!valid) {
+      throw UsageError("StepExecutor: the verifier accepted draft token " + std::to_string(node) + " at depth " +
+                       std::to_string(i) + ", which does not continue the accepted path of the " +
+                       (proposal.parents.empty() ? "linear draft; it must accept a prefix" : "tree draft"));
+    }
+  }
+
+  // Draft positions are depths: a chain's token i is at depth i.
+  int depth_reached = drafted;
+  if (!proposal.parents.empty()) {
+    std::vector<int> depth(proposal.parents.size());
+    depth_reached = 0;
+    for (std::size_t j = 0; j < depth.size(); ++j) {
+      const std::int32_t parent = proposal.parents[j];
+      depth[j] = parent < 0 ? 0 : depth[static_cast<std::size_t>(parent)] + 1;
+      depth_reached = std::max(depth_reached, depth[j] + 1);
+    }
+  }
+  LevelStats& stats = stats_of(task);
+  const auto accepted = static_cast<int>(path.size());
+  if (static_cast<int>(stats.drafted_at.size()) < depth_reached) {
+    stats.drafted_at.resize(static_cast<std::size_t>(depth_reached), 0);
+    stats.accepted_at.resize(static_cast<std::size_t>(depth_reached), 0);
+  }
+  for (int i = 0; i < depth_reached; ++i) stats.drafted_at[static_cast<std::size_t>(i)] += 1;
+  for (int i = 0; i < accepted; ++i) stats.accepted_at[static_cast<std::size_t>(i)] += 1;
+  stats.rounds += 1;
+  stats.drafted += drafted;
+  stats.accepted += accepted;
+  (verdict.bonus ? stats.bonus : stats.recovered) += 1;
+  stats.produced += accepted + 1;
 }
 
 std::vector<Proposal> StepRun::propose_below(std::span<LevelTask* const> tasks, std::span<const int> counts) {
@@ -221,7 +302,25 @@ std::vector<Proposal> StepRun::propose_with_drafter(std::span<LevelTask* const> 
     Draft& draft = drafts[t];
     const auto size = static_cast<std::int64_t>(draft.tokens.size());
     const std::string which = "StepExecutor: the drafter's draft for sequence " + std::to_string(requests[t].sequence);
-    if (size > counts[t]) {
+    if (!draft.parents.empty()) {
+      if (draft.parents.size() != draft.tokens.size()) {
+        throw UsageError(which + " has " + std::to_string(draft.parents.size()) + " parents for " +
+                         std::to_string(size) + " tokens");
+      }
+      std::vector<int> depth(draft.parents.size());
+      for (std::size_t j = 0; j < depth.size(); ++j) {
+        const std::int32_t parent = draft.parents[j];
+        if (parent < -1 || parent >= static_cast<std::int32_t>(j)) {
+          throw UsageError(which + " gives node " + std::to_string(j) + " the parent " + std::to_string(parent) +
+                           "; parents must be -1 or an earlier node");
+        }
+        depth[j] = parent < 0 ? 1 : depth[static_cast<std::size_t>(parent)] + 1;
+        if (depth[j] > counts[t]) {
+          throw UsageError(which + " is a tree of depth " + std::to_string(depth[j]) + ", deeper than the " +
+                           std::to_string(counts[t]) + " tokens asked for");
+        }
+      }
+    } else if (size > counts[t]) {
       throw UsageError(which + " has " + std::to_string(size) + " tokens, more than the " + std::to_string(counts[t]) +
                        " asked for");
     }
@@ -229,7 +328,7 @@ std::vector<Proposal> StepRun::propose_with_drafter(std::span<LevelTask* const> 
       throw UsageError(which + " has " + std::to_string(draft.probs.size()) + " probabilities, not [" +
                        std::to_string(size) + ", " + std::to_string(vocab) + "] or none");
     }
-    proposals[t] = {std::move(draft.tokens), std::move(draft.probs)};
+    proposals[t] = {std::move(draft.tokens), std::move(draft.probs), std::move(draft.parents)};
   }
   return proposals;
 }

@@ -19,16 +19,21 @@ struct LevelTask {
   std::vector<TokenId> context;   // committed tokens, then the speculative ones
   std::size_t start = 0;          // context size when the task was made
   int wanted = 0;                 // tokens to produce
-  std::vector<float> rows;        // sampling: [produced, vocab]; greedy: empty (one-hot)
+  // The level's distribution at each produced token, [produced, vocab]: sampling, the
+  // one it samples and verifies with; greedy, its temperature-1 softmax when similarity
+  // is measured (verification then treats the tokens as one-hot); else empty.
+  std::vector<float> rows;
 
   int produced() const { return static_cast<int>(context.size() - start); }
 };
 
-// What the level below proposed to a task for one round: tokens and the rows of the
-// distributions they were drawn from ([tokens, vocab]; empty: one-hot).
+// What the level below proposed to a task for one round: tokens (a chain, or a tree when
+// `parents` is not empty; only the bottom drafter proposes trees) and the rows of the
+// proposer's distributions at them ([tokens, vocab], as LevelTask::rows; empty: none).
 struct Proposal {
   std::vector<TokenId> tokens;
   std::vector<float> rows;
+  std::vector<std::int32_t> parents;
 };
 
 class StepRun {
@@ -52,6 +57,8 @@ class StepRun {
   std::vector<Proposal> propose_below(std::span<LevelTask* const> tasks, std::span<const int> counts);
   std::vector<Proposal> propose_with_drafter(std::span<LevelTask* const> tasks, std::span<const int> counts);
 
+  // Checks a tree verdict's path and records, per task, what a round's verification did.
+  void record(LevelTask& task, const Proposal& proposal, const Verdict& verdict);
   // Most tokens the level below `task` proposes per round.
   int draft_length_below(const LevelTask& task) const;
   const Plan& plan_of(const LevelTask& task) const { return batch_[task.item].plan; }

@@ -24,6 +24,9 @@
 //
 // Cost per call: one pass over the catch-up tokens plus one single-token pass per further
 // draft position, each batched over the sequences still drafting, and O(vocab) per token.
+//
+// Tree drafts (`branching` not empty): top-k branching to the configured shape,
+// tree_drafting.h; `greedy` does not apply (the children are chosen deterministically).
 
 #include <algorithm>
 #include <cstdint>
@@ -41,6 +44,7 @@
 #include "specrouter/model/model.h"
 #include "specrouter/plugin/plugin_api.h"
 #include "specrouter/sampling/sampling.h"
+#include "tree_drafting.h"
 
 namespace {
 
@@ -63,6 +67,12 @@ class ModelDrafter final : public specrouter::Drafter {
         model_name_(params.get<std::string>("model")),
         greedy_(params.get<bool>("greedy")),
         min_confidence_(params.get<double>("min_confidence")) {
+    for (const std::int64_t children : params.get<std::vector<std::int64_t>>("branching")) {
+      if (children < 1 || children > 64) {
+        throw specrouter::ConfigError(owner_ + ": branching entries must be in [1, 64], got " + std::to_string(children));
+      }
+      branching_.push_back(static_cast<int>(children));
+    }
     if (model_name_.empty()) throw specrouter::ConfigError(owner_ + ": model must name a pool model");
     if (!(min_confidence_ >= 0.0 && min_confidence_ <= 1.0)) {
       throw specrouter::ConfigError(owner_ + ": min_confidence must be in [0, 1], got " + std::to_string(min_confidence_));
@@ -76,6 +86,12 @@ class ModelDrafter final : public specrouter::Drafter {
                                             "params in its DraftContext");
     }
     const specrouter::PoolMember& member = find_model(*context.pool);
+    const double confidence_temperature = context.sampling->greedy() ? 1.0 : context.sampling->temperature;
+    if (!branching_.empty()) {  // deterministic children: no rng needed
+      c10::InferenceMode guard;
+      return specrouter::model_drafter::draft_trees(member, requests, context,
+                                                    {branching_, min_confidence_, confidence_temperature});
+    }
     specrouter::SamplingParams drawing = *context.sampling;
     if (greedy_) drawing.temperature = 0.0;
     const bool greedy = drawing.greedy();
@@ -87,7 +103,6 @@ class ModelDrafter final : public specrouter::Drafter {
         }
       }
     }
-    const double confidence_temperature = context.sampling->greedy() ? 1.0 : context.sampling->temperature;
 
     c10::InferenceMode guard;
     // Start: every sequence with room for at least one token runs its catch-up tokens.
@@ -153,6 +168,7 @@ class ModelDrafter final : public specrouter::Drafter {
   std::string model_name_;  // the pool model that drafts
   bool greedy_;             // draft the argmax even when the run samples
   double min_confidence_;   // 0: fixed length
+  std::vector<int> branching_;  // tree shape (children per node at each depth); empty: chain drafts
 };
 
 }  // namespace
@@ -166,6 +182,9 @@ SPECROUTER_PLUGIN(registrar) {
                                "draft the argmax even when the run samples (one-hot drafts, still lossless)"),
         specrouter::float_param("min_confidence", 0.0,
                                 "end the draft after a token drawn from a distribution whose top probability is "
-                                "below this; 0 drafts the full length")}},
+                                "below this; 0 drafts the full length"),
+        specrouter::int_list_param("branching", {},
+                                   "draft a tree: children per node at each depth, the most probable tokens "
+                                   "(e.g. [3, 2, 1]); needs the tree verifier. Empty drafts a chain")}},
       [](const specrouter::Params& params) { return std::make_unique<ModelDrafter>(params); });
 }

@@ -121,14 +121,14 @@ class ModelDrafterTest : public ::testing::Test {
 TEST_F(ModelDrafterTest, RegistersWithDocumentedParameters) {
   const auto& info = registries_.drafters.at("model").info;
   EXPECT_EQ(info.kind, "drafter");
-  ASSERT_EQ(info.params.size(), 3u);
+  ASSERT_EQ(info.params.size(), 4u);
   std::map<std::string, std::string> defaults;
   for (const auto& spec : info.params) {
     EXPECT_FALSE(spec.doc.empty()) << spec.name;
     defaults[spec.name] = spec.required() ? "(required)" : specrouter::to_string(*spec.default_value);
   }
   EXPECT_EQ(defaults, (std::map<std::string, std::string>{
-                          {"model", "(required)"}, {"greedy", "false"}, {"min_confidence", "0.0"}}));
+                          {"model", "(required)"}, {"greedy", "false"}, {"min_confidence", "0.0"}, {"branching", "[]"}}));
 }
 
 TEST_F(ModelDrafterTest, RejectsInvalidParametersAndUnknownModels) {
@@ -143,6 +143,8 @@ TEST_F(ModelDrafterTest, RejectsInvalidParametersAndUnknownModels) {
   EXPECT_THAT(message({{"model", std::string("")}}), HasSubstr("drafter 'model': model"));
   EXPECT_THAT(message({{"model", std::string("small")}, {"min_confidence", 1.5}}), HasSubstr("min_confidence"));
   EXPECT_THAT(message({{"model", std::string("small")}, {"min_confidence", -0.1}}), HasSubstr("min_confidence"));
+  EXPECT_THAT(message({{"model", std::string("small")}, {"branching", std::vector<std::int64_t>{2, 0}}}),
+              HasSubstr("branching entries must be in [1, 64], got 0"));
 
   const Tokens prompt = tokens(5, 1);
   const auto sequence = state_.create_sequence(prompt);
@@ -259,6 +261,41 @@ TEST_F(ModelDrafterTest, DraftsNoFurtherThanTheModelsContext) {
   EXPECT_EQ(drafts[0].tokens.size(), 1u) << "the last context position is the model's last";
   EXPECT_TRUE(drafts[1].tokens.empty());
   EXPECT_TRUE(make({{"model", std::string("small")}})->propose(std::span(requests).last(1), context({.temperature = 0.0}))[0].tokens.empty());
+}
+
+TEST_F(ModelDrafterTest, TreeDraftsBranchIntoTheMostProbableTokensOfEachNode) {
+  const Tokens first = tokens(6, 5), second = tokens(3, 6);
+  const auto a = state_.create_sequence(first), b = state_.create_sequence(second);
+  // The second request allows depth 1 only: its tree is the 3 roots.
+  const std::vector<DraftRequest> requests = {{first, 4, a, nullptr}, {second, 1, b, nullptr}};
+  const std::vector<Draft> drafts = make({{"model", std::string("small")}, {"branching", std::vector<std::int64_t>{3, 2}}})
+                                        ->propose(requests, context({.temperature = 1.0}));
+  ASSERT_EQ(drafts.size(), 2u);
+  EXPECT_TRUE(drafts[0].probs.empty()) << "children are chosen deterministically: one-hot rows";
+  EXPECT_EQ(drafts[0].parents, (std::vector<std::int32_t>{-1, -1, -1, 0, 0, 1, 1, 2, 2}));
+  EXPECT_EQ(drafts[1].parents, (std::vector<std::int32_t>{-1, -1, -1}));
+
+  // Node n's children are the top tokens of the model's distribution after n's path.
+  auto top = [&](const Tokens& path, int k) {
+    const at::Tensor logits = logits_of(path);
+    const at::Tensor order = logits[logits.size(0) - 1].argsort(-1, /*descending=*/true);
+    Tokens best;
+    for (int i = 0; i < k; ++i) best.push_back(static_cast<TokenId>(order[i].item<std::int64_t>()));
+    return best;
+  };
+  const Tokens roots = top(first, 3);
+  EXPECT_EQ(Tokens(drafts[0].tokens.begin(), drafts[0].tokens.begin() + 3), roots);
+  for (int root = 0; root < 3; ++root) {
+    Tokens path = first;
+    path.push_back(roots[static_cast<std::size_t>(root)]);
+    const Tokens children = top(path, 2);
+    EXPECT_EQ(drafts[0].tokens[static_cast<std::size_t>(3 + 2 * root)], children[0]) << "root " << root;
+    EXPECT_EQ(drafts[0].tokens[static_cast<std::size_t>(4 + 2 * root)], children[1]) << "root " << root;
+  }
+  EXPECT_EQ(Tokens(drafts[1].tokens.begin(), drafts[1].tokens.end()), top(second, 3));
+  // The tree is not left in the model's view: it holds the context, a chain.
+  EXPECT_EQ(state_.kv_tokens(pool_.at(0).kv, a), first);
+  EXPECT_EQ(state_.kv_tokens(pool_.at(0).kv, b), second);
 }
 
 }  // namespace

@@ -153,7 +153,8 @@ class StepExecutor {
   /// committed tokens leave the chain's models too little context for its draft length
   /// gets a shorter draft (down to plain target decoding). Throws, before running
   /// anything: UsageError for an unknown or repeated sequence, an invalid plan (naming
-  /// the sequence) or a missing rng when sampling; CapacityError when a sequence already
+  /// the sequence), a draft length that does not fit the verifying model's context, or a
+  /// missing rng when sampling; CapacityError when a sequence already
   /// holds more tokens than the target's context. If a forward pass, the drafter or the
   /// verifier throws later (OutOfKvMemory, ...), nothing has been committed and the
   /// error propagates; speculative K/V it leaves is dropped by the next step.
