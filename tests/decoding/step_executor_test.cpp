@@ -273,6 +273,15 @@ TEST_F(StepExecutorTest, RecordsEveryForwardAndDrafterCall) {
   for (const ModelCall& call : result.calls) below_target += call.pool_index != kTarget && call.pool_index != kDrafterCall;
   EXPECT_GE(below_target, 1);
   EXPECT_LE(below_target, rounds);
+
+  // The next step's target pass attends to what the first left cached: with its catch-up
+  // tokens, exactly the committed tokens.
+  const std::int64_t committed = pool_.state.committed_length(a) + pool_.state.committed_length(b);
+  const StepResult next = executor.step(batch);
+  const ModelCall& target_call = next.calls.back();
+  const std::int64_t drafted = next.sequences[0].levels[2].drafted + next.sequences[1].levels[1].drafted;
+  EXPECT_GT(target_call.context_positions, 0);
+  EXPECT_EQ(target_call.context_positions + target_call.tokens - drafted, committed);
 }
 
 // ---- Sampling ------------------------------------------------------------------------

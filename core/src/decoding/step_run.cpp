@@ -120,9 +120,11 @@ void StepRun::round(int model, std::span<LevelTask* const> tasks) {
     batch[t] = {contexts[t].sequence, inputs[t], input_parents[t], LogitsWanted::kListed, wanted_rows[t]};
     tokens_run += static_cast<std::int64_t>(inputs[t].size());
   }
+  std::int64_t context_positions = 0;
+  for (const SequenceTokens& context : contexts) context_positions += state_.kv_length(member.kv, context.sequence);
   const auto started = std::chrono::steady_clock::now();
   const ForwardOutput output = member.model->forward(batch, state_, member.kv);
-  result_.calls.push_back({model, static_cast<int>(tasks.size()), tokens_run, seconds_since(started)});
+  result_.calls.push_back({model, static_cast<int>(tasks.size()), tokens_run, seconds_since(started), context_positions});
   // p: [sum of (d + 1), vocab], the level's distributions; one-hot on the argmax when greedy.
   const at::Tensor logits = output.logits.to(at::kFloat);
   const at::Tensor probs = sampling_distribution(logits, options_.sampling).contiguous();
@@ -290,7 +292,7 @@ std::vector<Proposal> StepRun::propose_with_drafter(std::span<LevelTask* const> 
   const DraftContext context{&state_, &pool_, &options_.sampling};
   const auto started = std::chrono::steady_clock::now();
   std::vector<Draft> drafts = drafter_->propose(requests, context);
-  result_.calls.push_back({kDrafterCall, static_cast<int>(tasks.size()), asked, seconds_since(started)});
+  result_.calls.push_back({kDrafterCall, static_cast<int>(tasks.size()), asked, seconds_since(started), 0});
 
   if (drafts.size() != requests.size()) {
     throw UsageError("StepExecutor: the drafter returned " + std::to_string(drafts.size()) + " drafts for " +
