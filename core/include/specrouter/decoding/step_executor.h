@@ -89,10 +89,10 @@ struct ModelCall {
   int pool_index = 0;
   int sequences = 0;        ///< sequences in the call
   std::int64_t tokens = 0;  ///< tokens run (forward) or asked for (drafter), all sequences together
+  double seconds = 0;       ///< wall time of the call, output on the host included
   /// Cached positions the call's sequences held in the model's view before a forward
   /// pass, all sequences together (the context it attends to); 0 for a drafter call.
   std::int64_t context_positions = 0;
-  double seconds = 0;       ///< wall time of the call, output on the host included
 };
 
 /// ModelCall::pool_index of a call of the bottom drafter.
