@@ -36,7 +36,11 @@ StepRun::StepRun(const ModelPool& pool, StateManager& state, Verifier& verifier,
   for (std::size_t i = 0; i < batch_.size(); ++i) {
     SequenceStepResult& sequence = result_.sequences[i];
     sequence.sequence = batch_[i].sequence;
-    for (int model : batch_[i].plan.chain) sequence.levels.push_back({.pool_index = model});
+    for (int model : batch_[i].plan.chain) {
+      LevelStats level;
+      level.pool_index = model;
+      sequence.levels.push_back(std::move(level));
+    }
   }
 }
 
