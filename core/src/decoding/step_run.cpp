@@ -22,8 +22,8 @@
 namespace specrouter::detail {
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -126,9 +126,9 @@ void StepRun::round(int model, std::span<LevelTask* const> tasks) {
   }
   std::int64_t context_positions = 0;
   for (const SequenceTokens& context : contexts) context_positions += state_.kv_length(member.kv, context.sequence);
-  const auto started = std::chrono::steady_clock::now();
+  const double started = now();
   const ForwardOutput output = member.model->forward(batch, state_, member.kv);
-  result_.calls.push_back({model, static_cast<int>(tasks.size()), tokens_run, seconds_since(started), context_positions});
+  result_.calls.push_back({model, static_cast<int>(tasks.size()), tokens_run, now() - started, context_positions});
   // p: [sum of (d + 1), vocab], the level's distributions; one-hot on the argmax when greedy.
   const at::Tensor logits = output.logits.to(at::kFloat);
   const at::Tensor probs = sampling_distribution(logits, options_.sampling).contiguous();
@@ -294,9 +294,9 @@ std::vector<Proposal> StepRun::propose_with_drafter(std::span<LevelTask* const> 
     asked += counts[t];
   }
   const DraftContext context{&state_, &pool_, &options_.sampling};
-  const auto started = std::chrono::steady_clock::now();
+  const double started = now();
   std::vector<Draft> drafts = drafter_->propose(requests, context);
-  result_.calls.push_back({kDrafterCall, static_cast<int>(tasks.size()), asked, seconds_since(started), 0});
+  result_.calls.push_back({kDrafterCall, static_cast<int>(tasks.size()), asked, now() - started, 0});
 
   if (drafts.size() != requests.size()) {
     throw UsageError("StepExecutor: the drafter returned " + std::to_string(drafts.size()) + " drafts for " +
@@ -343,6 +343,8 @@ int StepRun::draft_length_below(const LevelTask& task) const {
   if (task.level > 0) return plan_of(task).draft_lengths[static_cast<std::size_t>(task.level - 1)];
   return drafter_ != nullptr ? options_.drafter_length : 0;
 }
+
+double StepRun::now() const { return options_.clock ? options_.clock() : wall_seconds(); }
 
 std::mt19937_64& StepRun::rng_of(const LevelTask& task) {
   std::mt19937_64* rng = batch_[task.item].rng;

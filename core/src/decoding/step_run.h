@@ -66,6 +66,8 @@ class StepRun {
     return result_.sequences[task.item].levels[static_cast<std::size_t>(task.level)];
   }
   std::mt19937_64& rng_of(const LevelTask& task);
+  // Seconds on the options' clock (the steady wall clock by default).
+  double now() const;
 
   const ModelPool& pool_;
   StateManager& state_;

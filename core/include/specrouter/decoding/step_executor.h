@@ -8,6 +8,7 @@
 /// docs/design/step_executor.md.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <span>
@@ -34,6 +35,9 @@ struct StepExecutorOptions {
   /// Record LevelStats::tv_distance_sum. Costs, when greedy, one softmax over the rows of
   /// every level below the target; when sampling, nothing extra.
   bool measure_similarity = true;
+  /// Seconds on the clock the ModelCall times are read from; empty: the steady wall
+  /// clock. A simulation passes its simulated clock (SimulatedWorld::clock()).
+  std::function<double()> clock;
 };
 
 /// One sequence's part of a step.
@@ -89,7 +93,7 @@ struct ModelCall {
   int pool_index = 0;
   int sequences = 0;        ///< sequences in the call
   std::int64_t tokens = 0;  ///< tokens run (forward) or asked for (drafter), all sequences together
-  double seconds = 0;       ///< wall time of the call, output on the host included
+  double seconds = 0;       ///< time of the call on the executor's clock (wall time by default), output on the host included
   /// Cached positions the call's sequences held in the model's view before a forward
   /// pass, all sequences together (the context it attends to); 0 for a drafter call.
   std::int64_t context_positions = 0;
