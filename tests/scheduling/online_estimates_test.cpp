@@ -164,7 +164,8 @@ TEST(OnlineEstimatesTest, MalformedProfilesAreRefusedNamingFileAndKey) {
   expect_refused([](json& p) { p["pairs"][0]["verifier"] = 7; }, "pairs[0]");
   expect_refused([](json& p) { p["calibration"].erase("sum_xy"); }, "calibration.sum_xy");
   expect_refused([](json&) {}, "models[1].name", {"small", "large", "target"});
-  expect_refused([](json&) {}, "models", {"small", "medium", "large", "target"});
+  expect_refused([](json&) {}, "models[2].name", {"small", "medium", "large", "target"});
+  expect_refused([](json&) {}, "models", {"small", "medium", "target", "huge"});
   const std::filesystem::path garbage = scratch("garbage.json");
   std::ofstream(garbage) << "{ not json";
   try {
