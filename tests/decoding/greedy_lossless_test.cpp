@@ -14,6 +14,7 @@
 
 #include "decoding_test_util.h"
 #include "specrouter/decoding/speculative_generate.h"
+#include "specrouter/error.h"
 #include "specrouter/model/generate.h"
 #include "specrouter/scheduling/chain_cost.h"
 
@@ -173,6 +174,32 @@ TEST_F(GreedyLosslessTest, PerSequencePlansInOneBatchEqualGenerate) {
     generated[i].resize(kNewTokens);
     EXPECT_EQ(generated[i], (*reference_)[i].tokens) << "prompt " << i;
   }
+}
+
+TEST_F(GreedyLosslessTest, APlanChosenAnewEveryStepEqualsGenerate) {
+  // What an adaptive scheduler does: a different plan at every step.
+  const std::vector<Plan> rotation = {plan_of({kTarget}, {}), plan_of({kSmall, kTarget}, {3}),
+                                      plan_of({kSmall, kMedium, kTarget}, {2, 2}), plan_of({kMedium, kTarget}, {5})};
+  StepExecutor executor(*pool_->pool, pool_->state, token_verifier(), nullptr, {.sampling = {.temperature = 0.0}});
+  SpeculativeGenerationOptions options;
+  options.max_new_tokens = kNewTokens;
+  std::size_t steps = 0;
+  int last_batch = 4;
+  options.choose_plan = [&](const BatchShape& shape) {
+    if (steps == 0) EXPECT_EQ(shape.batch_size, 4);
+    EXPECT_LE(shape.batch_size, last_batch) << "sequences only leave the batch";
+    EXPECT_GE(shape.context_length, 3.0) << "at least the shortest prompt";
+    last_batch = shape.batch_size;
+    return rotation[steps++ % rotation.size()];
+  };
+  options.on_step = [&](const StepResult&) { expect_views_are_committed_prefixes(pool_->state); };
+  expect_equals_reference(speculative_generate(executor, test_prompts(), plan_of({kTarget}, {}), options),
+                          "a rotation of four plans");
+  EXPECT_GE(steps, 8u);
+  options.choose_plan = [](const BatchShape&) { return plan_of({kSmall}, {}); };
+  EXPECT_THROW(speculative_generate(executor, test_prompts(), plan_of({kTarget}, {}), options), UsageError)
+      << "a chosen plan that does not end at the target";
+  EXPECT_TRUE(pool_->state.sequences().empty());
 }
 
 TEST_F(GreedyLosslessTest, NgramDrafterBelowTheChainEqualsGenerate) {

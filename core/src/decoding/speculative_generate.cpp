@@ -52,8 +52,15 @@ std::vector<GenerationResult> speculative_generate(StepExecutor& executor,
     }
   } release_running{state, running};
   while (!running.empty()) {
+    Plan chosen = plan;
+    if (options.choose_plan) {
+      double committed = 0;
+      for (const Running& r : running) committed += static_cast<double>(state.committed_length(r.sequence));
+      chosen = options.choose_plan({static_cast<int>(running.size()), committed / static_cast<double>(running.size())});
+      check_plan(chosen, executor.pool().size());
+    }
     std::vector<SequencePlan> batch;
-    for (Running& r : running) batch.push_back({r.sequence, plan, &r.rng});
+    for (Running& r : running) batch.push_back({r.sequence, chosen, &r.rng});
     const StepResult step = executor.step(batch);
     if (options.on_step) options.on_step(step);
 

@@ -11,6 +11,7 @@
 
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/model/generate.h"
+#include "specrouter/scheduling/chain_cost.h"
 
 namespace specrouter {
 
@@ -22,9 +23,14 @@ struct SpeculativeGenerationOptions {
   /// Called after every step with its result, while the step's sequences still exist in
   /// the executor's StateManager (for statistics and checks); may be empty.
   std::function<void(const StepResult&)> on_step;
+  /// Called before every step with the shape of its batch (sequences still running, their
+  /// mean committed length); the plan it returns replaces the `plan` argument for that
+  /// step, so a scheduler can adapt step by step. Empty: `plan` throughout.
+  std::function<Plan(const BatchShape&)> choose_plan;
 };
 
-/// Generates a continuation of every prompt by steps of `plan`, all prompts batched.
+/// Generates a continuation of every prompt by steps of `plan` (or of the plans
+/// `options.choose_plan` returns), all prompts batched.
 ///
 /// Each prompt becomes a sequence of the executor's StateManager (whose pools must have
 /// room for every prompt plus max_new_tokens, plus the plan's longest draft), released
@@ -33,7 +39,7 @@ struct SpeculativeGenerationOptions {
 /// generate() on the target alone, token for token, and with plan `[target]` and the same
 /// seed, sampled ones do too. A sequence stops with FinishReason::kContext once its next
 /// token would not fit the target's context. Throws UsageError for an empty prompt or an
-/// invalid plan, CapacityError for a prompt longer than the target's context.
+/// invalid plan (also one choose_plan returns), CapacityError for a prompt longer than the target's context.
 std::vector<GenerationResult> speculative_generate(StepExecutor& executor,
                                                    std::span<const std::vector<TokenId>> prompts, const Plan& plan,
                                                    const SpeculativeGenerationOptions& options);
