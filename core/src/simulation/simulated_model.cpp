@@ -54,9 +54,17 @@ void SimulatedWorld::set_class(SequenceId sequence, const std::string& name) {
   classes_[sequence] = name;
 }
 
+void SimulatedWorld::set_default_class(const std::string& name) {
+  if (!name.empty() && profile_.classes.count(name) == 0) {
+    throw UsageError("SimulatedWorld: profile '" + profile_.name + "' has no request class '" + name + "'");
+  }
+  default_class_ = name;
+}
+
 double SimulatedWorld::agreement(int model, SequenceId sequence) const {
   const auto index = static_cast<std::size_t>(model);
   if (const auto found = classes_.find(sequence); found != classes_.end()) return profile_.classes.at(found->second)[index];
+  if (!default_class_.empty()) return profile_.classes.at(default_class_)[index];
   double value = profile_.models.at(index).agreement;
   for (const AgreementChange& change : profile_.changes) {
     if (change.at_seconds <= now_) value = change.agreement[index];

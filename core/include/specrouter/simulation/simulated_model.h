@@ -38,8 +38,11 @@ class SimulatedWorld {
   /// Puts `sequence` in request class `name` (a key of the profile's classes). Throws
   /// UsageError for an unknown class.
   void set_class(SequenceId sequence, const std::string& name);
-  /// Model `model`'s agreement with the target for `sequence` now: its class's, else the
-  /// latest drift change's, else the model's own.
+  /// Puts every sequence without a class of its own in request class `name` (empty: none).
+  /// Throws UsageError for an unknown class.
+  void set_default_class(const std::string& name);
+  /// Model `model`'s agreement with the target for `sequence` now: its class's (or the
+  /// default class's), else the latest drift change's, else the model's own.
   double agreement(int model, SequenceId sequence) const;
   /// What model `model`'s forward time is multiplied by now (slowdowns).
   double cost_factor(int model) const;
@@ -48,6 +51,7 @@ class SimulatedWorld {
   SimulationProfile profile_;
   double now_ = 0;
   std::map<SequenceId, std::string> classes_;
+  std::string default_class_;
 };
 
 /// A Model whose forward pass computes no network.

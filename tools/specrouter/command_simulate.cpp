@@ -1,0 +1,303 @@
+// `specrouter simulate`: schedulers against the best fixed plan on a simulated pool
+// (docs/design/simulator.md). Every scheduler given runs the same workload on a fresh
+// simulated pool, learning online; so does every fixed plan of the search space, and
+// the fastest of those is the oracle (the best static plan in hindsight). Reports each
+// scheduler's throughput, its ratio to the oracle and its regret, and for scenarios with
+// events how many steps it took to move to the new best plan.
+
+#include <algorithm>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include <c10/core/InferenceMode.h>
+#include <yaml-cpp/yaml.h>
+
+#include "cli_args.h"
+#include "command.h"
+#include "plugin_setup.h"
+#include "scheduled_generation.h"
+#include "specrouter/config/validate.h"
+#include "specrouter/error.h"
+#include "specrouter/plugin/registries.h"
+#include "specrouter/scheduling/plan_search.h"
+#include "specrouter/simulation/simulated_model.h"
+
+namespace specrouter::cli {
+namespace {
+
+constexpr const char* kHelp =
+    "usage: specrouter simulate --profile FILE [options]\n\n"
+    "Runs a workload on a simulated pool (experiments/simulator/profiles/) with each\n"
+    "scheduler, learning online from simulated time, and with every fixed plan of the\n"
+    "search space; the fastest fixed plan is the oracle. Prints tokens per simulated\n"
+    "second, the ratio to the oracle and the regret (extra simulated seconds for the same\n"
+    "tokens) of each scheduler, and after each scenario event the steps it took to reach\n"
+    "the plan the cost model calls best for the new conditions.\n\n"
+    "  --profile FILE          simulation profile (YAML)\n"
+    "  --scheduler NAME        a scheduler plugin to compare (repeatable; default greedy,\n"
+    "                          dp, bandit)\n"
+    "  --set NAME.KEY=VALUE    a parameter of scheduler NAME (repeatable), e.g.\n"
+    "                          --set bandit.policy=thompson\n"
+    "  --prompts N             sequences decoded as one batch (default 8)\n"
+    "  --new-tokens N          tokens per sequence (default 512)\n"
+    "  --class NAME            request class of every sequence (a key of the profile's classes)\n"
+    "  --max-levels N          pool models in a chain, oracle's search space (default 3)\n"
+    "  --max-draft-length N    longest draft per level, oracle's search space (default 6)\n"
+    "  --output FILE           also write the results as YAML\n"
+    "  --plugin-path DIR       also load plugins from DIR (repeatable)\n";
+
+struct Arguments {
+  std::filesystem::path profile;
+  std::vector<std::string> schedulers;
+  std::map<std::string, std::map<std::string, std::string>> settings;  // scheduler -> key -> YAML text
+  int prompts = 8;
+  std::int64_t new_tokens = 512;
+  std::string request_class;
+  PlanSearchLimits limits{.max_levels = 3, .max_draft_length = 6};
+  std::filesystem::path output;
+  std::vector<std::filesystem::path> plugin_paths;
+};
+
+Arguments parse(std::span<const std::string> args) {
+  Arguments parsed;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    auto value = [&]() -> const std::string& {
+      if (i + 1 >= args.size()) throw UsageFault(flag + " needs a value");
+      return args[++i];
+    };
+    if (flag == "--profile") {
+      parsed.profile = value();
+    } else if (flag == "--scheduler") {
+      parsed.schedulers.push_back(value());
+    } else if (flag == "--set") {
+      const auto [key, text] = parse_key_value(flag, value(), "bandit.policy=thompson");
+      const auto dot = key.find('.');
+      if (dot == std::string::npos || dot == 0 || dot + 1 == key.size()) {
+        throw UsageFault("--set expects NAME.KEY=VALUE, got '" + key + "'");
+      }
+      parsed.settings[key.substr(0, dot)][key.substr(dot + 1)] = text;
+    } else if (flag == "--prompts") {
+      parsed.prompts = parse_number<int>(flag, value());
+    } else if (flag == "--new-tokens") {
+      parsed.new_tokens = parse_number<std::int64_t>(flag, value());
+    } else if (flag == "--class") {
+      parsed.request_class = value();
+    } else if (flag == "--max-levels") {
+      parsed.limits.max_levels = parse_number<int>(flag, value());
+    } else if (flag == "--max-draft-length") {
+      parsed.limits.max_draft_length = parse_number<int>(flag, value());
+    } else if (flag == "--output") {
+      parsed.output = value();
+    } else if (flag == "--plugin-path") {
+      parsed.plugin_paths.emplace_back(value());
+    } else {
+      throw UsageFault("unknown flag '" + flag + "'");
+    }
+  }
+  if (parsed.profile.empty()) throw UsageFault("--profile is required");
+  if (parsed.prompts < 1) throw UsageFault("--prompts must be >= 1");
+  if (parsed.new_tokens < 1) throw UsageFault("--new-tokens must be >= 1");
+  if (parsed.schedulers.empty()) parsed.schedulers = {"greedy", "dp", "bandit"};
+  for (const auto& [name, keys] : parsed.settings) {
+    if (std::find(parsed.schedulers.begin(), parsed.schedulers.end(), name) == parsed.schedulers.end()) {
+      throw UsageFault("--set names scheduler '" + name + "', which is not compared (add --scheduler " + name + ")");
+    }
+  }
+  return parsed;
+}
+
+// A scheduler from the registry with the command line's settings.
+std::shared_ptr<Scheduler> make_scheduler(const Registries& registries, const std::string& name,
+                                          const std::map<std::string, std::string>& settings) {
+  const auto& entry = registries.schedulers.at(name);  // UnknownComponentError lists the registered ones
+  std::map<std::string, ParamValue> overrides;
+  for (const auto& [key, text] : settings) {
+    const auto spec = std::find_if(entry.info.params.begin(), entry.info.params.end(),
+                                   [&](const ParamSpec& s) { return s.name == key; });
+    if (spec == entry.info.params.end()) throw ConfigError("--set " + name + "." + key + ": scheduler '" + name + "' has no parameter '" + key + "'");
+    overrides[key] = param_value_from_yaml(YAML::Load(text), *spec, name + "." + key, "--set");
+  }
+  return registries.schedulers.create(name, Params::from_specs("scheduler '" + name + "'", entry.info.params, overrides));
+}
+
+// A scheduler that always returns one plan: how the oracle's candidates run.
+class FixedPlan final : public Scheduler {
+ public:
+  explicit FixedPlan(Plan plan) : plan_(std::move(plan)) {}
+  Plan plan(const SchedulingContext&) override { return plan_; }
+
+ private:
+  Plan plan_;
+};
+
+// The workload on a fresh simulated pool with `scheduler`.
+ScheduledRun simulate(const SimulationProfile& profile, const Arguments& arguments, Scheduler& scheduler,
+                      const Registries& registries, bool learn) {
+  SimulatedWorld world(profile);
+  StateManager state;
+  std::vector<std::unique_ptr<SimulatedModel>> models;
+  std::vector<PoolMember> members;
+  std::vector<PoolModel> view;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < profile.models.size(); ++i) {
+    models.push_back(std::make_unique<SimulatedModel>(world, static_cast<int>(i)));
+    const std::string& name = profile.models[i].name;
+    const std::int64_t blocks = arguments.prompts * ((arguments.new_tokens + 64 + 64) / 16 + 2);
+    members.push_back({name, models.back().get(), models.back()->add_kv_cache(state, name, KvBudget::blocks(blocks), 16)});
+    view.push_back({name});
+    names.push_back(name);
+  }
+  const auto verifier = registries.verifiers.create(
+      "token", Params::from_specs("verifier 'token'", registries.verifiers.at("token").info.params));
+  StepExecutor executor(ModelPool(std::move(members)), state, verifier, nullptr,
+                        {.sampling = {.temperature = 0.0}, .clock = world.clock()});
+  std::vector<std::vector<TokenId>> prompts;
+  for (int p = 0; p < arguments.prompts; ++p) {
+    std::vector<TokenId> prompt;
+    for (int t = 0; t < 16; ++t) prompt.push_back(static_cast<TokenId>((p * 131 + t * 17 + 7) % profile.vocab_size));
+    prompts.push_back(prompt);
+  }
+  std::optional<OnlineEstimates> estimates;
+  if (learn) estimates.emplace(names);
+  SpeculativeGenerationOptions options;
+  options.max_new_tokens = arguments.new_tokens;
+  world.set_default_class(arguments.request_class);
+  c10::InferenceMode guard;
+  return run_scheduled(executor, prompts, scheduler, view, estimates ? &*estimates : nullptr, options, world.clock());
+}
+
+// The plan the cost model calls best under the true conditions at simulated time `at`.
+Plan best_plan_at(const SimulationProfile& profile, double at, const Arguments& arguments) {
+  SimulatedWorld world(profile);
+  world.advance(at);
+  const std::size_t n = profile.models.size();
+  std::vector<ForwardCost> costs;
+  std::vector<std::vector<double>> acceptance(n, std::vector<double>(n, 0.0));
+  for (std::size_t i = 0; i < n; ++i) {
+    ForwardCost cost = profile.models[i].cost;
+    const double factor = world.cost_factor(static_cast<int>(i));
+    cost.fixed_seconds *= factor;
+    cost.seconds_per_token *= factor;
+    cost.seconds_per_context_position *= factor;
+    cost.seconds_per_attended_pair *= factor;
+    costs.push_back(cost);
+  }
+  world.set_default_class(arguments.request_class);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      acceptance[i][j] = 1 - std::abs(world.agreement(static_cast<int>(i), 0) - world.agreement(static_cast<int>(j), 0));
+    }
+  }
+  const FrozenEstimates estimates(costs, acceptance);
+  return best_plan_dp(estimates, {.batch_size = arguments.prompts, .context_length = 16.0 + arguments.new_tokens / 2.0},
+                      arguments.limits)
+      .plan;
+}
+
+// Event times of the scenario, in order.
+std::vector<double> event_times(const SimulationProfile& profile) {
+  std::vector<double> times;
+  for (const AgreementChange& change : profile.changes) times.push_back(change.at_seconds);
+  for (const Slowdown& slowdown : profile.slowdowns) {
+    times.push_back(slowdown.from_seconds);
+    times.push_back(slowdown.to_seconds);
+  }
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  return times;
+}
+
+int run_simulate_command(std::span<const std::string> args) {
+  if (wants_help(args)) {
+    std::cout << kHelp;
+    return kExitSuccess;
+  }
+  Arguments arguments;
+  try {
+    arguments = parse(args);
+  } catch (const UsageFault& fault) {
+    std::cerr << "specrouter simulate: " << fault.what() << "\n\n" << kHelp;
+    return kExitUsage;
+  }
+  const SimulationProfile profile = load_simulation_profile(arguments.profile);
+  if (!arguments.request_class.empty() && profile.classes.count(arguments.request_class) == 0) {
+    throw ConfigError(arguments.profile.string() + ": no request class '" + arguments.request_class + "'");
+  }
+  Registries registries;
+  load_plugins(registries, arguments.plugin_paths, std::cerr);
+
+  // The oracle: every fixed plan, fastest first.
+  std::vector<std::pair<double, Plan>> fixed;
+  for (const Plan& plan : enumerate_plans(static_cast<int>(profile.models.size()), arguments.limits)) {
+    FixedPlan scheduler(plan);
+    fixed.emplace_back(simulate(profile, arguments, scheduler, registries, false).tokens_per_second(), plan);
+  }
+  std::sort(fixed.begin(), fixed.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  const double oracle = fixed.front().first;
+  const double target_only = std::find_if(fixed.begin(), fixed.end(), [](const auto& f) { return f.second.chain.size() == 1; })->first;
+
+  std::cout << "profile " << profile.name << ": " << arguments.prompts << " sequences x " << arguments.new_tokens
+            << " tokens, " << fixed.size() << " fixed plans\n"
+            << std::fixed << std::setprecision(1) << "oracle " << plan_to_string(fixed.front().second) << ": "
+            << oracle << " tokens/s; target only: " << target_only << " tokens/s\n";
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "profile" << YAML::Value << profile.name << YAML::Key << "oracle"
+      << YAML::Value << YAML::BeginMap << YAML::Key << "plan" << YAML::Value << plan_to_string(fixed.front().second)
+      << YAML::Key << "tokens_per_second" << YAML::Value << oracle << YAML::EndMap << YAML::Key
+      << "target_only_tokens_per_second" << YAML::Value << target_only << YAML::Key << "schedulers" << YAML::Value
+      << YAML::BeginSeq;
+
+  const std::vector<double> events = event_times(profile);
+  for (const std::string& name : arguments.schedulers) {
+    const auto scheduler = make_scheduler(registries, name, arguments.settings[name]);
+    const ScheduledRun run = simulate(profile, arguments, *scheduler, registries, true);
+    std::int64_t tokens = 0;
+    for (const ScheduledStep& step : run.steps) tokens += step.committed_tokens;
+    const double ratio = run.tokens_per_second() / oracle;
+    const double regret = run.seconds - static_cast<double>(tokens) / oracle;  // extra seconds for the same tokens
+    std::cout << std::left << std::setw(10) << name << std::right << std::setprecision(1) << std::setw(9)
+              << run.tokens_per_second() << " tokens/s  ratio " << std::setprecision(3) << ratio << "  regret "
+              << regret << " s of " << run.seconds << " s\n";
+    out << YAML::BeginMap << YAML::Key << "scheduler" << YAML::Value << name << YAML::Key << "tokens_per_second"
+        << YAML::Value << run.tokens_per_second() << YAML::Key << "ratio_to_oracle" << YAML::Value << ratio
+        << YAML::Key << "regret_seconds" << YAML::Value << regret << YAML::Key << "seconds" << YAML::Value
+        << run.seconds << YAML::Key << "plans" << YAML::Value << YAML::BeginMap;
+    for (const auto& [plan, count] : run.plan_counts()) out << YAML::Key << plan << YAML::Value << count;
+    out << YAML::EndMap << YAML::Key << "events" << YAML::Value << YAML::BeginSeq;
+    // After each event: steps until the scheduler first chose the new best plan.
+    for (double at : events) {
+      const Plan best = best_plan_at(profile, at, arguments);
+      std::int64_t after = -1, steps_until = -1;
+      for (std::size_t s = 0; s < run.steps.size(); ++s) {
+        if (run.steps[s].end_seconds <= at) continue;
+        if (after < 0) after = static_cast<std::int64_t>(s);
+        if (run.steps[s].plan.chain == best.chain && run.steps[s].plan.draft_lengths == best.draft_lengths) {
+          steps_until = static_cast<std::int64_t>(s) - after;
+          break;
+        }
+      }
+      std::cout << "  event at " << std::setprecision(1) << at << " s: best " << plan_to_string(best) << ", reached "
+                << (steps_until < 0 ? std::string("never") : "after " + std::to_string(steps_until) + " steps") << "\n";
+      out << YAML::BeginMap << YAML::Key << "at_seconds" << YAML::Value << at << YAML::Key << "best_plan"
+          << YAML::Value << plan_to_string(best) << YAML::Key << "steps_to_reach" << YAML::Value << steps_until
+          << YAML::EndMap;
+    }
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  if (!arguments.output.empty()) {
+    std::ofstream file(arguments.output);
+    if (!(file << out.c_str() << "\n")) throw ConfigError(arguments.output.string() + ": cannot write the results");
+  }
+  return kExitSuccess;
+}
+
+const CommandRegistration kRegistration{
+    {"simulate", "compare schedulers with the best fixed plan on a simulated pool", &run_simulate_command}};
+
+}  // namespace
+}  // namespace specrouter::cli
