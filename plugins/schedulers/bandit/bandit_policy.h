@@ -60,7 +60,7 @@ enum class Policy { kUcb, kThompson };
 // What the policies need besides the statistics.
 struct PolicySettings {
   Policy policy = Policy::kUcb;
-  double exploration = 0.5;  // UCB: c in mean + c sqrt(ln n / n_i), rewards normalised
+  double exploration = 0.05; // UCB: c in mean + c sqrt(ln n / n_i), rewards normalised
   double min_std = 0.05;     // Thompson: floor on an arm's normalised reward std
 };
 

@@ -270,7 +270,7 @@ SPECROUTER_PLUGIN(registrar) {
                      "steps)"),
         float_param("discount", 0.99, "per-step weight decay with forgetting: discount, in (0, 1)"),
         int_param("window", 200, "steps remembered with forgetting: window (more than the number of arms)"),
-        float_param("exploration", 0.5, "UCB's c in mean + c sqrt(ln n / n_i), on normalised rewards (>= 0)"),
+        float_param("exploration", 0.05, "UCB's c in mean + c sqrt(ln n / n_i), on normalised rewards (>= 0)"),
         float_param("min_std", 0.05, "Thompson: floor on an arm's normalised reward std (> 0)"),
         float_param("reward_scale", 0.0,
                     "tokens per second that normalise to 1; 0 = the largest reward seen so far"),
