@@ -5,10 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <numbers>
 #include <memory>
 #include <random>
 #include <string>
@@ -69,7 +71,7 @@ class SyntheticEnvironment {
   StepOutcome step(const Plan& plan) {
     const double u1 = specrouter::next_uniform(rng_);
     const double u2 = specrouter::next_uniform(rng_);
-    const double normal = std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(2.0 * M_PI * u2);
+    const double normal = std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(2.0 * std::numbers::pi * u2);
     StepOutcome outcome{plan, 1, 0, kTokensPerStep, 1};
     outcome.seconds = static_cast<double>(kTokensPerStep) / expected_rate(plan) * std::exp(noise_ * normal);
     return outcome;
@@ -159,9 +161,10 @@ TEST_F(BanditSchedulerTest, WithoutFeedbackPlansTheFirstArm) {
 }
 
 // Stationary pool: UCB1 and Thompson sampling without forgetting. Linear regret would put
-// half of it in the second half of the run; both put well under a tenth there.
+// half of it in the second half of the run; both put under a quarter there, and lose
+// under 1 % of the best rate per step on average.
 TEST_F(BanditSchedulerTest, RegretGrowsSublinearlyInAStationaryPool) {
-  constexpr int kSteps = 4000;
+  constexpr int kSteps = 8000;
   const std::vector<Plan> arms = specrouter::enumerate_plans(3, {3, 3});
   for (const std::string policy : {"ucb", "thompson"}) {
     SCOPED_TRACE(policy);
@@ -180,8 +183,8 @@ TEST_F(BanditSchedulerTest, RegretGrowsSublinearlyInAStationaryPool) {
                 "(%.1f%%)\n",
                 policy.c_str(), total, kSteps, 100 * total / kSteps / best_rate, second_half,
                 100 * second_half / total);
-    EXPECT_LT(second_half, 0.1 * total);
-    EXPECT_LT(total / kSteps, 0.02 * best_rate);
+    EXPECT_LT(second_half, 0.25 * total);
+    EXPECT_LT(total / kSteps, 0.01 * best_rate);
   }
 }
 
