@@ -164,7 +164,7 @@ TEST_F(BanditSchedulerTest, WithoutFeedbackPlansTheFirstArm) {
 // half of it in the second half of the run; both put well under that there (seen: UCB
 // 29.4 %, Thompson 1.5 % of 8,000 steps' regret; logarithmic regret would put ~8 %), and
 // lose under 0.5 % of the best rate per step on average (seen: 0.13 %, 0.35 %). UCB's
-// second half keeps paying for near-ties: [small, medium, target] (1, 3) is 1.8 % slower
+// second half keeps paying for near-ties: [small, medium, target] (2, 2) is 1.8 % slower
 // than the best, within reach of its exploration bonus for thousands of steps.
 TEST_F(BanditSchedulerTest, RegretGrowsSublinearlyInAStationaryPool) {
   constexpr int kSteps = 8000;
