@@ -140,7 +140,28 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   generation.max_new_tokens = options.max_new_tokens;
   generation.seed = options.seed;
   generation.eos_token_ids = options.eos_token_ids;
+  // Each step's outcome goes back to the scheduler. The step's time is the wall time
+  // since the previous step ended (speculative_generate's bookkeeping between steps
+  // included, as it is part of what a plan costs the run).
+  const int target_index = static_cast<int>(pool.members.size()) - 1;
+  auto step_start = Clock::now();
   generation.on_step = [&](const StepResult& step) {
+    const auto step_end = Clock::now();
+    StepOutcome outcome{plan, static_cast<int>(step.sequences.size())};
+    for (const SequenceStepResult& sequence : step.sequences) {
+      outcome.committed_tokens += static_cast<std::int64_t>(sequence.committed.size());
+    }
+    for (const ModelCall& call : step.calls) {
+      if (call.pool_index != target_index) continue;
+      // The context the target's first pass of the step reads: its cached positions,
+      // the committed tokens less the ones it has not run yet.
+      if (outcome.target_passes++ == 0 && call.sequences > 0) {
+        outcome.context_length = static_cast<double>(call.context_positions) / call.sequences;
+      }
+    }
+    outcome.seconds = std::chrono::duration<double>(step_end - step_start).count();
+    components.scheduler->observe(outcome);
+    step_start = Clock::now();
     ++steps;
     for (const SequenceStepResult& sequence : step.sequences) {
       ++sequence_steps;
@@ -152,6 +173,7 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   };
 
   const auto start = Clock::now();
+  step_start = start;
   const std::vector<GenerationResult> results = speculative_generate(executor, prompts, plan, generation);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 

@@ -3,6 +3,7 @@
 /// @file
 /// @brief Scheduler: chooses the plan (chain and draft lengths) for each step.
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,6 +47,21 @@ struct SchedulingContext {
   const PerformanceEstimates* estimates = nullptr;
 };
 
+/// What one step of a plan achieved, reported back to the scheduler that chose it.
+///
+/// The caller measures it: `seconds` may be the step's wall time or a simulated time,
+/// whichever clock the run goes by; a scheduler only compares outcomes with each other.
+struct StepOutcome {
+  Plan plan;                  ///< the plan the step ran (one plan for the whole batch)
+  int batch_size = 1;         ///< sequences in the step
+  double context_length = 0;  ///< mean committed tokens per sequence before the step
+  /// Target tokens the step committed, all sequences together (accepted, recovered and
+  /// bonus tokens at the top level).
+  std::int64_t committed_tokens = 0;
+  int target_passes = 0;  ///< forward passes of the target the step ran (1 for one round)
+  double seconds = 0;     ///< how long the step took, drafting and verification included
+};
+
 /// Chooses plans and learns from what happened.
 class Scheduler {
  public:
@@ -53,6 +69,12 @@ class Scheduler {
 
   /// The plan for the next step.
   virtual Plan plan(const SchedulingContext& context) = 0;
+
+  /// Feedback after a step ran: the plan it ran and what it achieved. Called at most once
+  /// per step, after the step and before the next `plan()`; a caller that cannot measure
+  /// steps never calls it. Schedulers that only predict (static, greedy, dp) ignore it;
+  /// learning schedulers (bandit) update their statistics here.
+  virtual void observe(const StepOutcome& outcome) { static_cast<void>(outcome); }
 };
 
 }  // namespace specrouter

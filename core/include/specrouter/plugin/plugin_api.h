@@ -24,8 +24,9 @@
 #endif
 
 /// Version of the plugin entry point's layout and of the interfaces behind it. Bumped
-/// whenever a plugin built against an older core could misbehave.
-#define SPECROUTER_PLUGIN_API_VERSION 2u
+/// whenever a plugin built against an older core could misbehave. History: 2, the
+/// drafter's DraftContext; 3, Scheduler::observe (a new virtual, which moves the vtable).
+#define SPECROUTER_PLUGIN_API_VERSION 3u
 
 /// @cond
 #define SPECROUTER_STR_(x) #x
