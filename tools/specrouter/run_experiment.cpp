@@ -1,14 +1,17 @@
-// Running an experiment: the workload's prompts through the plan the scheduler chooses,
-// decoded by the step executor (the drafter below the chain, the verifier at every
+// Running an experiment: the workload's prompts through the plans the scheduler chooses
+// step by step (learning from the run's measurements, or from a frozen profile), decoded
+// by the step executor (the drafter below the chain, the verifier at every
 // level), with timings and acceptance, into <output_dir>/summary.yaml.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iomanip>
 
 #include "experiment.h"
 #include "pool.h"
+#include "scheduled_generation.h"
 #include "specrouter/error.h"
 #include "specrouter/decoding/speculative_generate.h"
 #include "specrouter/decoding/step_executor.h"
@@ -86,12 +89,6 @@ std::int64_t kv_blocks_for(const std::vector<std::vector<TokenId>>& prompts, std
   return blocks;
 }
 
-// Drafted and accepted tokens per pool model over the run.
-struct LevelTotals {
-  std::int64_t drafted = 0;
-  std::int64_t accepted = 0;
-};
-
 }  // namespace
 
 void run_experiment(const ComposedConfig& config, const ExperimentComponents& components,
@@ -111,7 +108,6 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   if (!components.scheduler) throw ConfigError("the config selects no scheduler (section `scheduler`)");
   if (!components.verifier) throw ConfigError("the config selects no verifier (section `verifier`)");
   const std::vector<PoolModel> view = pool.scheduler_view();
-  const Plan plan = components.scheduler->plan(SchedulingContext{view, static_cast<int>(requests.size())});
 
   std::vector<std::vector<TokenId>> prompts;
   for (const Request& request : requests) prompts.push_back(pool.tokenizer->encode(request.text, true));
@@ -120,12 +116,14 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   constexpr std::int64_t kBlockSize = 16;
   StateManager state;
   std::vector<PoolMember> members;  // the executor's view of the loaded models
+  std::vector<std::string> names;
   for (const LoadedModel& member : pool.members) {
     const std::int64_t blocks =
         kv_blocks_for(prompts, options.max_new_tokens, member.model->max_context(), kBlockSize);
     const KvModelId kv =
         member.model->add_kv_cache(state, member.name, KvBudget::blocks(blocks), kBlockSize, components.kernels.block_copy);
     members.push_back({member.name, member.model.get(), kv});
+    names.push_back(member.name);
   }
   StepExecutorOptions executor_options;
   executor_options.sampling = options.sampling;
@@ -133,54 +131,44 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   StepExecutor executor(ModelPool(std::move(members)), state, components.verifier, components.drafter,
                         executor_options);
 
-  std::vector<LevelTotals> levels(pool.members.size());
-  std::int64_t steps = 0;
-  std::int64_t sequence_steps = 0;
+  // What the scheduler plans with: learned online from this run's steps, or a profile
+  // saved by an earlier run, frozen, so its decisions repeat exactly.
+  const std::string profile = value_or<std::string>(config, "scheduling.profile", "");
+  OnlineEstimates estimates = profile.empty() ? OnlineEstimates(names) : OnlineEstimates::load(profile, names);
+
   SpeculativeGenerationOptions generation;
   generation.max_new_tokens = options.max_new_tokens;
   generation.seed = options.seed;
   generation.eos_token_ids = options.eos_token_ids;
-  // Each step's outcome goes back to the scheduler. The step's time is the wall time
-  // since the previous step ended (speculative_generate's bookkeeping between steps
-  // included, as it is part of what a plan costs the run).
-  const int target_index = static_cast<int>(pool.members.size()) - 1;
-  auto step_start = Clock::now();
-  generation.on_step = [&](const StepResult& step) {
-    const auto step_end = Clock::now();
-    StepOutcome outcome{plan, static_cast<int>(step.sequences.size())};
-    for (const SequenceStepResult& sequence : step.sequences) {
-      outcome.committed_tokens += static_cast<std::int64_t>(sequence.committed.size());
-    }
-    for (const ModelCall& call : step.calls) {
-      if (call.pool_index != target_index) continue;
-      // The context the target's first pass of the step reads: its cached positions,
-      // the committed tokens less the ones it has not run yet.
-      if (outcome.target_passes++ == 0 && call.sequences > 0) {
-        outcome.context_length = static_cast<double>(call.context_positions) / call.sequences;
-      }
-    }
-    outcome.seconds = std::chrono::duration<double>(step_end - step_start).count();
-    components.scheduler->observe(outcome);
-    step_start = Clock::now();
-    ++steps;
-    for (const SequenceStepResult& sequence : step.sequences) {
-      ++sequence_steps;
-      for (const LevelStats& level : sequence.levels) {
-        levels[static_cast<std::size_t>(level.pool_index)].drafted += level.drafted;
-        levels[static_cast<std::size_t>(level.pool_index)].accepted += level.accepted;
-      }
-    }
+  const std::function<double()> wall_clock = [] {
+    return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
   };
+  const ScheduledRun run = run_scheduled(executor, prompts, *components.scheduler, view, &estimates, generation, wall_clock);
+  const std::vector<GenerationResult>& results = run.results;
+  const double seconds = run.seconds;
+  estimates.save(output_dir / "profile.json");
 
-  const auto start = Clock::now();
-  step_start = start;
-  const std::vector<GenerationResult> results = speculative_generate(executor, prompts, plan, generation);
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // How often each plan ran, by pool names, in order of first use.
+  std::vector<std::pair<std::string, std::int64_t>> plans;
+  for (const ScheduledStep& step : run.steps) {
+    const std::string name = describe_plan(step.plan, pool);
+    auto found = std::find_if(plans.begin(), plans.end(), [&](const auto& p) { return p.first == name; });
+    if (found == plans.end()) {
+      plans.emplace_back(name, 1);
+    } else {
+      ++found->second;
+    }
+  }
+  const std::vector<LevelTotals>& levels = run.levels;
+  const std::int64_t steps = static_cast<std::int64_t>(run.steps.size());
+  const std::int64_t sequence_steps = run.sequence_steps;
 
   YAML::Emitter out;
   std::int64_t total_new = 0;
   out << YAML::BeginMap;
-  out << YAML::Key << "plan" << YAML::Value << describe_plan(plan, pool);
+  out << YAML::Key << "plans" << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, count] : plans) out << YAML::Key << name << YAML::Value << count;
+  out << YAML::EndMap;
   out << YAML::Key << "threads" << YAML::Value << threads;
   out << YAML::Key << "requests" << YAML::Value << YAML::BeginSeq;
   log << std::left << std::setw(14) << "request" << std::setw(12) << "class" << std::right << std::setw(8)
@@ -216,11 +204,12 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   out << YAML::EndSeq << YAML::EndMap;
   out << YAML::EndMap;
   write_atomically(output_dir / "summary.yaml", std::string(out.c_str()) + "\n");
-  log << "plan " << describe_plan(plan, pool) << ": " << total_new << " tokens in " << std::fixed
+  for (const auto& [name, count] : plans) log << "plan " << name << ": " << count << " steps\n";
+  log << total_new << " tokens in " << std::fixed
       << std::setprecision(3) << seconds << " s (" << std::setprecision(1) << tokens_per_second
       << " tokens/s, tau " << std::setprecision(2) << tau << ", batch of " << requests.size() << ", " << threads
       << " threads)\n"
-      << "wrote " << (output_dir / "summary.yaml").string() << "\n";
+      << "wrote " << (output_dir / "summary.yaml").string() << " and profile.json (scheduling.profile=... replays it)\n";
 }
 
 }  // namespace specrouter::cli
