@@ -56,7 +56,7 @@ struct Arguments {
   int prompts = 8;
   std::int64_t new_tokens = 512;
   std::string request_class;
-  PlanSearchLimits limits{.max_levels = 3, .max_draft_length = 6};
+  PlanSearchLimits limits{.max_draft_length = 6, .max_chain_length = 3};
   std::filesystem::path output;
   std::vector<std::filesystem::path> plugin_paths;
 };
@@ -87,7 +87,7 @@ Arguments parse(std::span<const std::string> args) {
     } else if (flag == "--class") {
       parsed.request_class = value();
     } else if (flag == "--max-levels") {
-      parsed.limits.max_levels = parse_number<int>(flag, value());
+      parsed.limits.max_chain_length = parse_number<int>(flag, value());
     } else if (flag == "--max-draft-length") {
       parsed.limits.max_draft_length = parse_number<int>(flag, value());
     } else if (flag == "--output") {

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "specrouter/config/validate.h"
@@ -91,7 +92,35 @@ void create_random_checkpoint(const ComposedConfig& config, const std::string& e
   std::ofstream(dir / "tokenizer.json") << tokenizer.dump(2) << "\n";
 }
 
+// KV blocks of one model for `prompts` at once (see register_kv_caches).
+std::int64_t kv_blocks_for(const std::vector<std::vector<TokenId>>& prompts, std::int64_t max_new_tokens,
+                           std::int64_t draft_slack, std::int64_t max_context, std::int64_t block_size) {
+  std::int64_t blocks = 0;
+  for (const std::vector<TokenId>& prompt : prompts) {
+    const std::int64_t positions =
+        std::min(static_cast<std::int64_t>(prompt.size()) + max_new_tokens + draft_slack, max_context);
+    blocks += (positions + block_size - 1) / block_size + 1;
+  }
+  return blocks;
+}
+
 }  // namespace
+
+std::vector<PoolMember> register_kv_caches(StateManager& state, const std::vector<LoadedModel>& members,
+                                           const std::vector<std::vector<TokenId>>& prompts,
+                                           std::int64_t max_new_tokens, std::int64_t draft_slack,
+                                           const ModelKernels& kernels) {
+  constexpr std::int64_t kBlockSize = 16;
+  std::vector<PoolMember> view;
+  for (const LoadedModel& member : members) {
+    const std::int64_t blocks =
+        kv_blocks_for(prompts, max_new_tokens, draft_slack, member.model->max_context(), kBlockSize);
+    const KvModelId kv =
+        member.model->add_kv_cache(state, member.name, KvBudget::blocks(blocks), kBlockSize, kernels.block_copy);
+    view.push_back({member.name, member.model.get(), kv});
+  }
+  return view;
+}
 
 std::vector<PoolModel> LoadedPool::scheduler_view() const {
   std::vector<PoolModel> view;

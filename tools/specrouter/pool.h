@@ -9,6 +9,7 @@
 
 #include "model_kernels.h"
 #include "specrouter/config/compose.h"
+#include "specrouter/decoding/model_pool.h"
 #include "specrouter/model/transformer_model.h"
 #include "specrouter/scheduler.h"
 #include "specrouter/tokenizer/tokenizer.h"
@@ -33,6 +34,16 @@ struct LoadedPool {
   /// Names as schedulers see them.
   std::vector<PoolModel> scheduler_view() const;
 };
+
+/// Registers a KV cache for every model of `members` in `state` (in order, under its
+/// name), each with room for all of `prompts` at once: every prompt plus
+/// `max_new_tokens` plus `draft_slack` speculative positions, capped by that model's
+/// context, plus one block per sequence for copy-on-write. Returns the step executor's
+/// view of the models (ModelPool members).
+std::vector<PoolMember> register_kv_caches(StateManager& state, const std::vector<LoadedModel>& members,
+                                           const std::vector<std::vector<TokenId>>& prompts,
+                                           std::int64_t max_new_tokens, std::int64_t draft_slack,
+                                           const ModelKernels& kernels);
 
 /// Loads every model of `pool.models` (creating a random-weight checkpoint first where
 /// an entry has `random_init` and its folder does not exist yet), computing with

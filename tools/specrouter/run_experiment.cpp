@@ -74,20 +74,6 @@ std::string describe_plan(const Plan& plan, const LoadedPool& pool) {
   return text + "]";
 }
 
-// KV blocks every model needs for the whole workload at once: each prompt plus its new
-// tokens plus the longest draft, capped by the context, plus one block per sequence for
-// copy-on-write.
-std::int64_t kv_blocks_for(const std::vector<std::vector<TokenId>>& prompts, std::int64_t max_new_tokens,
-                           std::int64_t max_context, std::int64_t block_size) {
-  constexpr std::int64_t kDraftSlack = 32;
-  std::int64_t blocks = 0;
-  for (const std::vector<TokenId>& prompt : prompts) {
-    const std::int64_t positions =
-        std::min(static_cast<std::int64_t>(prompt.size()) + max_new_tokens + kDraftSlack, max_context);
-    blocks += (positions + block_size - 1) / block_size + 1;
-  }
-  return blocks;
-}
 
 }  // namespace
 
@@ -112,19 +98,14 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   std::vector<std::vector<TokenId>> prompts;
   for (const Request& request : requests) prompts.push_back(pool.tokenizer->encode(request.text, true));
 
-  // Every pool model's KV cache lives in one state manager, sized for the whole workload.
-  constexpr std::int64_t kBlockSize = 16;
+  // Every pool model's KV cache lives in one state manager, sized for the whole workload
+  // (drafts of up to 32 tokens beyond max_new_tokens).
+  constexpr std::int64_t kDraftSlack = 32;
   StateManager state;
-  std::vector<PoolMember> members;  // the executor's view of the loaded models
+  std::vector<PoolMember> members =
+      register_kv_caches(state, pool.members, prompts, options.max_new_tokens, kDraftSlack, components.kernels);
   std::vector<std::string> names;
-  for (const LoadedModel& member : pool.members) {
-    const std::int64_t blocks =
-        kv_blocks_for(prompts, options.max_new_tokens, member.model->max_context(), kBlockSize);
-    const KvModelId kv =
-        member.model->add_kv_cache(state, member.name, KvBudget::blocks(blocks), kBlockSize, components.kernels.block_copy);
-    members.push_back({member.name, member.model.get(), kv});
-    names.push_back(member.name);
-  }
+  for (const PoolMember& member : members) names.push_back(member.name);
   StepExecutorOptions executor_options;
   executor_options.sampling = options.sampling;
   executor_options.drafter_length = value_or<int>(config, "speculation.drafter_length", 4);
