@@ -106,8 +106,8 @@ TEST(ForwardProfilerTest, FallsBackBeforeEnoughPasses) {
 TEST(ForwardProfilerTest, ModelCallsGiveShapesAndDrafterCallsAreIgnored) {
   ForwardProfiler profiler(2);
   StepResult step;
-  step.calls.push_back({.pool_index = 1, .sequences = 4, .tokens = 20, .context_positions = 400, .seconds = 0.003});
-  step.calls.push_back({.pool_index = kDrafterCall, .sequences = 4, .tokens = 16, .context_positions = 0, .seconds = 1});
+  step.calls.push_back({.pool_index = 1, .sequences = 4, .tokens = 20, .seconds = 0.003, .context_positions = 400});
+  step.calls.push_back({.pool_index = kDrafterCall, .sequences = 4, .tokens = 16, .seconds = 1, .context_positions = 0});
   profiler.observe(step);
   EXPECT_EQ(profiler.state(1).observations, 1);
   EXPECT_EQ(profiler.state(0).observations, 0);

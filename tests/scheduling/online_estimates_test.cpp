@@ -32,10 +32,10 @@ StepResult synthetic_step(std::mt19937_64& rng, int index) {
   StepResult step;
   for (int model = 0; model < 3; ++model) {
     const double seconds = costs[model].seconds(tokens, batch, context) * (1 + 0.01 * ((rng() % 5) - 2.0));
-    step.calls.push_back({model, batch, static_cast<std::int64_t>(tokens) * batch,
-                          static_cast<std::int64_t>(context * batch), seconds});
+    step.calls.push_back({model, batch, static_cast<std::int64_t>(tokens) * batch, seconds,
+                          static_cast<std::int64_t>(context * batch)});
   }
-  step.calls.push_back({kDrafterCall, batch, 4, 0, 1.0});
+  step.calls.push_back({kDrafterCall, batch, 4, 1.0, 0});
   LevelStats bottom;
   bottom.pool_index = 0;
   bottom.rounds = 4;
