@@ -8,11 +8,18 @@
 // observed acceptance. A plain program (one pass, one summary) rather than Google
 // Benchmark fixtures: the quantity measured is a whole decoding run, not a repeated call.
 //
-//   build/bin/prediction_bench [--steps N] [--threads N] [--refinement R]
+//   build/bin/prediction_bench [--steps N] [--threads N] [--refinement R] [--forgetting L]
 //
 // --steps: timed steps per sequence group (default 32); --threads: compute threads
-// (default 1); --refinement: scale of the target's layers above the first (default 0.3,
-// see make_pool_weights()).
+// (default 1); --refinement: scale of the target's layers above the first (default 0.15,
+// see make_target_weights()); --forgetting: the profiler's forgetting factor λ (default
+// ForwardProfilerOptions' 0.98).
+//
+// Columns: "predicted, observed α" is the prediction with the run's own observed
+// acceptance in place of the estimate (what is left is forward-cost error); "passes:
+// predicted / measured" is the sum of the run's forward passes as the snapshot predicts
+// them, shape by shape, over their measured sum (the profiler's error alone); "forward
+// share" is the part of the steps' wall time spent inside pool-model forward passes.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -147,6 +154,7 @@ struct PairCounts {
 struct RunResult {
   double wall_seconds = 0;         // the timed steps, wall clock
   double forward_seconds = 0;      // of which inside pool-model forward passes (ModelCall)
+  double predicted_forward_seconds = 0;  // those passes as `before` predicts them, shape by shape
   double tokens_per_sequence = 0;  // committed by the timed steps, mean over the batch, summed over groups
   double mean_context = 0;         // committed positions per sequence before a timed step, mean
   std::map<std::pair<int, int>, PairCounts> pairs;
@@ -155,8 +163,9 @@ struct RunResult {
 // Decodes `prompts` with `plan` in groups of `batch_size`: per group, one untimed first
 // step (it prefills the prompts), then `steps` timed steps with the batch unchanged.
 // Every step is observed by `estimates`, outside the timing.
+// `before` (if given) predicts each timed forward pass from its own shape.
 RunResult run_plan(StepExecutor& executor, OnlineEstimates& estimates, const Plan& plan, int batch_size,
-                   const std::vector<std::vector<TokenId>>& prompts, int steps) {
+                   const std::vector<std::vector<TokenId>>& prompts, int steps, const FrozenEstimates* before = nullptr) {
   StateManager& state = executor.state();
   RunResult result;
   double context_sum = 0;
@@ -176,7 +185,13 @@ RunResult run_plan(StepExecutor& executor, OnlineEstimates& estimates, const Pla
       const StepResult step = executor.step(batch);
       result.wall_seconds += std::chrono::duration<double>(Clock::now() - started).count();
       for (const ModelCall& call : step.calls) {
-        if (call.pool_index != kDrafterCall) result.forward_seconds += call.seconds;
+        if (call.pool_index == kDrafterCall) continue;
+        result.forward_seconds += call.seconds;
+        if (before != nullptr) {
+          const ForwardShape shape = shape_of(call);
+          result.predicted_forward_seconds +=
+              before->forward_seconds(call.pool_index, shape.tokens_per_sequence, shape.batch_size, shape.context_length);
+        }
       }
       for (const SequenceStepResult& sequence : step.sequences) {
         result.tokens_per_sequence += static_cast<double>(sequence.committed.size()) / batch_size;
@@ -250,7 +265,10 @@ double double_flag(int argc, char** argv, const std::string& flag, double fallba
 int main(int argc, char** argv) {
   const int steps = int_flag(argc, argv, "--steps", 32);
   const int threads = int_flag(argc, argv, "--threads", 1);
-  const double refinement = double_flag(argc, argv, "--refinement", 0.3);
+  const double refinement = double_flag(argc, argv, "--refinement", 0.15);
+  OnlineEstimatesOptions estimates_options;
+  estimates_options.profiler.forgetting_factor =
+      double_flag(argc, argv, "--forgetting", estimates_options.profiler.forgetting_factor);
   set_compute_threads(threads);
   c10::InferenceMode guard;
   const auto bench_started = Clock::now();
@@ -258,14 +276,15 @@ int main(int argc, char** argv) {
   BenchPool bench;
   build_pool(bench, refinement);
   const char* names[] = {"S", "M", "T"};
-  std::printf("pool (float32, %d thread(s), refinement %.2f):", threads, refinement);
+  std::printf("pool (float32, %d thread(s), refinement %.2f, forgetting %.3f):", threads, refinement,
+              estimates_options.profiler.forgetting_factor);
   for (int m = 0; m < 3; ++m) {
     std::printf(" %s %d layers %.1fM params;", names[m], static_cast<int>(bench.models[m]->config().num_hidden_layers),
                 static_cast<double>(bench.models[m]->config().parameter_count()) / 1e6);
   }
   std::printf("\n");
 
-  OnlineEstimates estimates({"S", "M", "T"});
+  OnlineEstimates estimates({"S", "M", "T"}, estimates_options);
   WarmUpGrid grid;
   grid.tokens_per_sequence = {1, 2, 3, 4, 5};
   grid.batch_sizes = {1, 2, 4};
@@ -312,8 +331,8 @@ int main(int argc, char** argv) {
 
   const auto prompts = random_prompts(2, bench.pool->vocab_size());
   std::printf("| plan | batch | tokens/step | acceptance est. (source) / observed | predicted ms/token | "
-              "predicted, observed α | measured ms/token | error | error, observed α | forward share |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+              "predicted, observed α | measured ms/token | error | error, observed α | passes: predicted / measured | forward share |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const NamedPlan& named : plans) {
     for (int batch : batch_sizes) {
       const FrozenEstimates before = estimates.snapshot();
@@ -322,7 +341,7 @@ int main(int argc, char** argv) {
         const int drafter = named.plan.chain[level - 1], verifier_model = named.plan.chain[level];
         estimated[{drafter, verifier_model}] = estimates.similarity().predicted_acceptance(drafter, verifier_model);
       }
-      const RunResult run = run_plan(executor, estimates, named.plan, batch, prompts, steps);
+      const RunResult run = run_plan(executor, estimates, named.plan, batch, prompts, steps, &before);
       const BatchShape shape{batch, run.mean_context};
       const double predicted = predict_time_per_token(named.plan, before, shape);
       const double predicted_observed_alpha =
@@ -337,10 +356,11 @@ int main(int argc, char** argv) {
       }
       if (acceptance.empty()) acceptance = "–";
       const double groups = static_cast<double>(kPrompts / batch);
-      std::printf("| %s | %d | %.2f | %s | %.2f | %.2f | %.2f | %+.0f%% | %+.0f%% | %.0f%% |\n", named.name.c_str(), batch,
+      std::printf("| %s | %d | %.2f | %s | %.2f | %.2f | %.2f | %+.0f%% | %+.0f%% | %.2f | %.0f%% |\n", named.name.c_str(), batch,
                   run.tokens_per_sequence / (groups * steps), acceptance.c_str(), predicted * 1e3,
                   predicted_observed_alpha * 1e3, measured * 1e3, 100 * (predicted - measured) / measured,
-                  100 * (predicted_observed_alpha - measured) / measured, 100 * run.forward_seconds / run.wall_seconds);
+                  100 * (predicted_observed_alpha - measured) / measured,
+                  run.predicted_forward_seconds / run.forward_seconds, 100 * run.forward_seconds / run.wall_seconds);
     }
   }
   std::printf("\ntotal %.1f s\n", std::chrono::duration<double>(Clock::now() - bench_started).count());
