@@ -217,6 +217,33 @@ TEST_F(CliTest, SpeculativePlansCommitWhatTheTargetAloneWould) {
   EXPECT_THAT(two_level, HasSubstr("acceptance:"));
 }
 
+// An adaptive run saves what it learned; replaying with that profile frozen makes the
+// same decisions every time.
+TEST_F(CliTest, AFrozenProfileReplaysTheSameDecisions) {
+  auto run_greedy = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> all = args({"pool=tiny_pair", "pool.models[1].path=" + (work_ / "target").string(),
+                                         "drafter=null", "scheduler=greedy", "workload.max_new_tokens=12"});
+    all.insert(all.end(), extra.begin(), extra.end());
+    fs::remove_all(work_ / "out");
+    const Result result = run_cli(all);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    const std::string summary = read_file(work_ / "out" / "summary.yaml");
+    return summary.substr(0, summary.find("summary:"));  // plans and outputs, not timings
+  };
+  run_greedy({});
+  ASSERT_TRUE(fs::exists(work_ / "out" / "profile.json"));
+  fs::copy_file(work_ / "out" / "profile.json", work_ / "learned.json");
+  const std::string first = run_greedy({"scheduling.profile=" + (work_ / "learned.json").string()});
+  const std::string second = run_greedy({"scheduling.profile=" + (work_ / "learned.json").string()});
+  EXPECT_THAT(first, HasSubstr("plans:"));
+  EXPECT_EQ(first, second);
+  std::ofstream(work_ / "broken.json") << "{\"format\": ";
+  fs::remove_all(work_ / "out");
+  const Result broken = run_cli(args({"scheduling.profile=" + (work_ / "broken.json").string()}));
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_THAT(broken.output, HasSubstr("broken.json"));
+}
+
 TEST_F(CliTest, PlanOutsideThePoolIsRefused) {
   const Result result = run_cli(args({"scheduler.chain=[draft,target]", "scheduler.draft_lengths=[4]"}));
   EXPECT_EQ(result.exit_code, 1);

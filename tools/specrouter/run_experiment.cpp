@@ -115,7 +115,8 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   // What the scheduler plans with: learned online from this run's steps, or a profile
   // saved by an earlier run, frozen, so its decisions repeat exactly.
   const std::string profile = value_or<std::string>(config, "scheduling.profile", "");
-  OnlineEstimates estimates = profile.empty() ? OnlineEstimates(names) : OnlineEstimates::load(profile, names);
+  OnlineEstimates estimates =
+      profile.empty() ? OnlineEstimates(names, adaptive_estimates_options()) : OnlineEstimates::load(profile, names);
 
   SpeculativeGenerationOptions generation;
   generation.max_new_tokens = options.max_new_tokens;

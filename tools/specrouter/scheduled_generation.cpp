@@ -16,6 +16,13 @@ std::map<std::string, std::int64_t> ScheduledRun::plan_counts() const {
   return counts;
 }
 
+OnlineEstimatesOptions adaptive_estimates_options() {
+  OnlineEstimatesOptions options;
+  options.similarity.neighbour_prior = false;
+  options.similarity.default_acceptance = 0.9;
+  return options;
+}
+
 ScheduledRun run_scheduled(StepExecutor& executor, std::span<const std::vector<TokenId>> prompts,
                            Scheduler& scheduler, std::span<const PoolModel> pool_view, OnlineEstimates* estimates,
                            SpeculativeGenerationOptions options, const std::function<double()>& clock) {

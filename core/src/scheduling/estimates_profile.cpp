@@ -120,6 +120,7 @@ void OnlineEstimates::save(const std::filesystem::path& path) const {
       {"min_calibration_weight", s.min_calibration_weight},
       {"min_calibration_spread", s.min_calibration_spread},
       {"default_acceptance", s.default_acceptance},
+      {"unobserved_prior", s.neighbour_prior ? "neighbour" : "default"},
   };
   profile["models"] = json::array();
   for (int model = 0; model < pool_size(); ++model) {
@@ -202,6 +203,11 @@ OnlineEstimates OnlineEstimates::load(const std::filesystem::path& path,
   options.similarity.min_calibration_weight = read.number(o, "options", "min_calibration_weight");
   options.similarity.min_calibration_spread = read.number(o, "options", "min_calibration_spread");
   options.similarity.default_acceptance = read.number(o, "options", "default_acceptance");
+  const std::string prior = read.string(o, "options", "unobserved_prior");
+  if (prior != "neighbour" && prior != "default") {
+    read.fail("options.unobserved_prior", "is '" + prior + "', must be 'neighbour' or 'default'");
+  }
+  options.similarity.neighbour_prior = prior == "neighbour";
 
   const json& models = read.array(profile, "", "models");
   if (models.empty()) read.fail("models", "is empty, the pool needs at least the target");

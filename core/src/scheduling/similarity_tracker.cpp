@@ -159,6 +159,7 @@ AcceptancePrediction SimilarityTracker::predicted_acceptance(int drafter, int ve
   if (const std::optional<double> rate = observed_acceptance(drafter, verifier, request_class)) {
     return {*rate, AcceptanceSource::kObserved};
   }
+  if (!options_.neighbour_prior) return {options_.default_acceptance, AcceptanceSource::kDefault};
   // The nearest pair sharing the drafter or the verifier that has an estimate of its
   // own: the closest in pool order, the one sharing the verifier first on a tie (same
   // verifier, a drafter one step larger or smaller is the closest analogue).

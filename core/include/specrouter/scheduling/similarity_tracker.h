@@ -42,8 +42,15 @@ struct SimilarityTrackerOptions {
   /// Least standard deviation of SimScore among the fit's records: below it the slope
   /// cannot be told from noise and the calibration is not used.
   double min_calibration_spread = 0.01;
-  /// Acceptance of a pair with no observation and no observed neighbour.
+  /// Acceptance of a pair with no observation (and, with neighbour_prior, no observed
+  /// neighbour).
   double default_acceptance = 0.5;
+  /// A pair with no observation borrows the nearest observed pair's estimate (true), or
+  /// takes default_acceptance (false). Adaptive runs set false with an optimistic
+  /// default, so a scheduler that plans by prediction tries every pair before trusting
+  /// it (optimism in the face of uncertainty) instead of never running a model whose
+  /// neighbour looked poor.
+  bool neighbour_prior = true;
 };
 
 /// A pair of pool models (drafter below verifier) for one request class ("" = all).
