@@ -2,26 +2,31 @@
 // decoding), [D4, T] and [D1, D4, T], with the token and the tree verifier, for batches
 // of 1 and 8 sequences, greedy; and the step executor's own overhead per step (a step's
 // wall time minus the time of its model calls) in microseconds and as a percentage of the
-// step.
+// step; and each model's forward time per step.
 //
 // One pool of random float32 Llamas sharing a 4096-token vocabulary: the target T has 16
-// layers (hidden 512, about 51M parameters); the drafts are T cut to its first layer (D1,
-// about 7M) and first four layers (D4, about 16M), sharing T's embeddings, final norm
-// and lm_head (a self-speculative, early-exit draft). Random layers change the residual
-// stream so much that a cut model rarely agrees with the whole one, so every layer's
-// output projections (o_proj, down_proj) are scaled by --residual-scale (default 0.25):
-// each layer then nudges the stream instead of replacing it, and the drafts agree with
-// the target often, as trained drafts do. --layer-decay=1 reports the models as drawn.
+// layers (hidden 512, about 51M parameters); the drafts are T cut to its first layer (D1)
+// and its first four layers (D4), sharing T's embeddings, final norm and lm_head (a
+// self-speculative, early-exit draft): per token they compute about 10% and 28% of T's
+// weights. Random layers each rewrite the residual stream, so a cut model rarely agrees
+// with the whole one (D4's drafts: 9% accepted by T). As in trained models, where later
+// layers refine, layer l's output projections (o_proj, down_proj) are scaled by
+// decay^l (--layer-decay, default 0.5): then T accepts about 75% of D4's tokens and D4
+// about 30% of D1's. --layer-decay=1 runs the models as drawn.
 //
-// Each iteration creates the batch's sequences (32-token random prompts), runs one
-// untimed step (the prefill of every model), then times steps until every sequence has
-// --new-tokens (default 64) new tokens. The summary printed at the end gives each plan's
-// speedup over [T] at the same batch size.
+// Each configuration decodes the same eight 32-token random prompts, one per iteration at
+// batch 1 and all in one iteration at batch 8: create the sequences, run one untimed step
+// (the prefill of every model), then time steps until every sequence has --new-tokens
+// (default 64) new tokens; tokens/s counts those (not what the last step commits beyond). The summary printed at the end gives each plan's
+// speedup over [T] at the same batch size (medians with --benchmark_repetitions; on a
+// shared machine add --benchmark_enable_random_interleaving=true so that drift hits every
+// configuration alike).
 //
-//   build/bin/speculative_bench [--threads=2] [--new-tokens=64] [--layer-decay=0.25]
+//   build/bin/speculative_bench [--threads=2] [--new-tokens=64] [--layer-decay=0.5]
 //                               [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -30,6 +35,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <ATen/ops/mul.h>
@@ -60,7 +66,7 @@ using Clock = std::chrono::steady_clock;
 
 // Set from the command line in main().
 int g_new_tokens = 64;
-double g_layer_decay = 0.25;
+double g_layer_decay = 0.5;
 
 constexpr std::int64_t kPromptTokens = 32;
 constexpr std::int64_t kBlockSize = 16;
@@ -87,7 +93,6 @@ const std::vector<BenchPlan>& plans() {
   return all;
 }
 constexpr const char* kVerifiers[] = {"token", "tree"};
-constexpr int kBatches[] = {1, 8};
 
 const Registries& registries() {
   static const Registries made = [] {
@@ -179,26 +184,35 @@ Fixture& fixture() {
 struct Totals {
   double step_seconds = 0;
   double call_seconds = 0;
+  double model_seconds[3] = {0, 0, 0};  // by pool index
   std::int64_t steps = 0;
   std::int64_t sequence_steps = 0;
-  std::int64_t committed = 0;
+  std::int64_t committed = 0;   // by the timed steps
+  std::int64_t new_tokens = 0;  // of those, the first g_new_tokens per sequence
   std::vector<std::int64_t> drafted, accepted;  // per level
 };
 
-// Decodes one batch: an untimed prefill step, then timed steps until every sequence has
-// g_new_tokens new tokens. Returns the timed seconds.
-double decode_batch(StepExecutor& executor, const Plan& plan, int batch, std::uint64_t seed, Totals& totals) {
+// Prompts in use: kEightPrompts distinct ones, the same for every plan and batch size.
+constexpr int kEightPrompts = 8;
+
+std::vector<TokenId> prompt(int index) {
+  std::mt19937_64 rng(1000 + static_cast<std::uint64_t>(index));
+  std::vector<TokenId> tokens;
+  for (std::int64_t i = 0; i < kPromptTokens; ++i) tokens.push_back(static_cast<TokenId>(rng() % 4096));
+  return tokens;
+}
+
+// Decodes prompts [first, first + batch) as one batch: an untimed prefill step, then timed
+// steps until every sequence has g_new_tokens new tokens. Returns the timed seconds.
+double decode_batch(StepExecutor& executor, const Plan& plan, int first, int batch, Totals& totals) {
   StateManager& state = executor.state();
-  std::mt19937_64 rng(seed);
   std::vector<SequenceId> sequences;
-  for (int b = 0; b < batch; ++b) {
-    std::vector<TokenId> prompt;
-    for (std::int64_t i = 0; i < kPromptTokens; ++i) prompt.push_back(static_cast<TokenId>(rng() % 4096));
-    sequences.push_back(state.create_sequence(prompt));
-  }
+  for (int b = 0; b < batch; ++b) sequences.push_back(state.create_sequence(prompt((first + b) % kEightPrompts)));
   std::vector<SequencePlan> running;
   for (SequenceId sequence : sequences) running.push_back({sequence, plan, nullptr});
-  executor.step(running);  // prefill
+  executor.step(running);  // prefill (it commits some tokens too: they are not counted)
+  std::map<SequenceId, std::int64_t> end;  // committed length at which a sequence is done
+  for (SequenceId sequence : sequences) end[sequence] = state.committed_length(sequence) + g_new_tokens;
 
   double timed = 0;
   while (!running.empty()) {
@@ -208,21 +222,26 @@ double decode_batch(StepExecutor& executor, const Plan& plan, int batch, std::ui
     timed += seconds;
     totals.step_seconds += seconds;
     ++totals.steps;
-    for (const ModelCall& call : step.calls) totals.call_seconds += call.seconds;
+    for (const ModelCall& call : step.calls) {
+      totals.call_seconds += call.seconds;
+      totals.model_seconds[call.pool_index] += call.seconds;
+    }
     std::vector<SequencePlan> still_running;
     for (std::size_t b = 0; b < running.size(); ++b) {
       const SequenceStepResult& result = step.sequences[b];
+      const auto committed = static_cast<std::int64_t>(result.committed.size());
       ++totals.sequence_steps;
-      totals.committed += static_cast<std::int64_t>(result.committed.size());
+      totals.committed += committed;
       totals.drafted.resize(result.levels.size(), 0);
       totals.accepted.resize(result.levels.size(), 0);
       for (std::size_t level = 0; level < result.levels.size(); ++level) {
         totals.drafted[level] += result.levels[level].drafted;
         totals.accepted[level] += result.levels[level].accepted;
       }
-      if (state.committed_length(running[b].sequence) < kPromptTokens + 1 + g_new_tokens) {
-        still_running.push_back(running[b]);
-      }
+      // The last step may commit past the end: those tokens are not counted.
+      const std::int64_t overshoot = std::max<std::int64_t>(0, state.committed_length(running[b].sequence) - end[running[b].sequence]);
+      totals.new_tokens += committed - overshoot;
+      if (state.committed_length(running[b].sequence) < end[running[b].sequence]) still_running.push_back(running[b]);
     }
     running = std::move(still_running);
   }
@@ -239,15 +258,21 @@ void BM_Speculative(benchmark::State& state) {
   StepExecutor& executor = *f.executors.at(verifier);
   c10::InferenceMode guard;
   Totals totals;
-  std::uint64_t seed = 1;
-  for (auto _ : state) state.SetIterationTime(decode_batch(executor, plan.plan, batch, seed++, totals));
+  int first = 0;
+  for (auto _ : state) {
+    state.SetIterationTime(decode_batch(executor, plan.plan, first, batch, totals));
+    first += batch;
+  }
 
   const double overhead = totals.step_seconds - totals.call_seconds;
   state.counters["batch"] = batch;
-  state.counters["tok/s"] = static_cast<double>(totals.committed) / totals.step_seconds;
+  state.counters["tok/s"] = static_cast<double>(totals.new_tokens) / totals.step_seconds;
   state.counters["tau"] = static_cast<double>(totals.committed) / static_cast<double>(totals.sequence_steps);
   state.counters["overhead_us"] = 1e6 * overhead / static_cast<double>(totals.steps);
   state.counters["overhead_%"] = 100 * overhead / totals.step_seconds;
+  for (int model : plan.plan.chain) {
+    state.counters[std::string(kPoolNames[model]) + "_ms"] = 1e3 * totals.model_seconds[model] / static_cast<double>(totals.steps);
+  }
   for (std::size_t level = 1; level < totals.drafted.size(); ++level) {
     if (totals.drafted[level] == 0) continue;
     state.counters["acc_" + std::string(kPoolNames[plan.plan.chain[level]])] =
@@ -256,15 +281,16 @@ void BM_Speculative(benchmark::State& state) {
   state.SetLabel(std::string(plan.name) + " " + verifier + " batch " + std::to_string(batch));
 }
 
+template <int kBatch>
 void speculative_args(benchmark::internal::Benchmark* bench) {
-  for (int batch : kBatches) {
-    for (std::int64_t p = 0; p < static_cast<std::int64_t>(plans().size()); ++p) {
-      // Plain decoding verifies nothing: one verifier is enough.
-      for (std::int64_t v = 0; v < (p == 0 ? 1 : 2); ++v) bench->Args({p, v, batch});
-    }
+  for (std::int64_t p = 0; p < static_cast<std::int64_t>(plans().size()); ++p) {
+    // Plain decoding verifies nothing: one verifier is enough.
+    for (std::int64_t v = 0; v < (p == 0 ? 1 : 2); ++v) bench->Args({p, v, kBatch});
   }
 }
-BENCHMARK(BM_Speculative)->Apply(speculative_args)->UseManualTime()->Unit(benchmark::kMillisecond)->MinTime(2.0);
+// Every configuration decodes the same eight prompts: one at a time, or as one batch.
+BENCHMARK(BM_Speculative)->Apply(speculative_args<1>)->Iterations(kEightPrompts)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Speculative)->Apply(speculative_args<8>)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // Keeps every run's counters to print the summary after the table.
 class SummaryReporter : public benchmark::ConsoleReporter {
@@ -272,26 +298,42 @@ class SummaryReporter : public benchmark::ConsoleReporter {
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
-      if (run.run_type == Run::RT_Iteration) runs_.push_back(run);
+      if (run.run_type == Run::RT_Iteration) iterations_.push_back(run);
+      if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median") medians_.push_back(run);
     }
   }
 
-  void PrintSummary() const {
+  // With --benchmark_repetitions the medians, else the single runs.
+  void PrintSummary() {
+    runs_ = medians_.empty() ? iterations_ : medians_;
+    std::sort(runs_.begin(), runs_.end(), [](const Run& a, const Run& b) {
+      const Args x = args_of(a), y = args_of(b);
+      return std::tie(x.batch, x.plan, x.verifier) < std::tie(y.batch, y.plan, y.verifier);
+    });
     std::printf("\nsummary (%d threads, float32, greedy, target %.1fM parameters, layer decay %.2f, "
                 "%d new tokens per sequence)\n",
                 compute_threads(), fixture().params_m, g_layer_decay, g_new_tokens);
     std::printf("  %-18s %-6s %5s %9s %6s %8s %12s %10s  %s\n", "plan", "verif.", "batch", "tok/s", "tau", "speedup",
-                "overhead/us", "overhead%", "acceptance per level (up the chain)");
+                "overhead/us", "overhead%", "ms per step by model; acceptance up the chain");
     for (const Run& run : runs_) {
       const Args args = args_of(run);
       const double tps = run.counters.at("tok/s");
       const double baseline = tokens_per_second({0, 0, args.batch});
       std::string acceptance;
       for (const char* model : kPoolNames) {
+        auto it = run.counters.find(std::string(model) + "_ms");
+        if (it == run.counters.end()) continue;
+        char text[32];
+        std::snprintf(text, sizeof text, "%s%s %.1f", acceptance.empty() ? "" : " ", model, it->second.value);
+        acceptance += text;
+      }
+      bool first_rate = true;
+      for (const char* model : kPoolNames) {
         auto it = run.counters.find(std::string("acc_") + model);
         if (it == run.counters.end()) continue;
         char text[32];
-        std::snprintf(text, sizeof text, "%s%s %.2f", acceptance.empty() ? "" : ", ", model, it->second.value);
+        std::snprintf(text, sizeof text, "%s %s %.2f", first_rate ? ";" : "", model, it->second.value);
+        first_rate = false;
         acceptance += text;
       }
       std::printf("  %-18s %-6s %5d %9.1f %6.2f %7.2fx %12.0f %9.1f%%  %s\n", plans().at(args.plan).name,
@@ -326,7 +368,7 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     }
     return 0;
   }
-  std::vector<Run> runs_;
+  std::vector<Run> iterations_, medians_, runs_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 // drafter; prints the continuations and the step statistics.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
