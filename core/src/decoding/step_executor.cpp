@@ -10,13 +10,6 @@
 
 namespace specrouter {
 
-std::mt19937_64 make_sequence_rng(std::uint64_t seed, std::uint64_t stream) {
-  // The seeding of generate() (core/src/model/generate.cpp), so plain decoding reproduces it.
-  std::seed_seq sequence{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
-                         static_cast<std::uint32_t>(stream), static_cast<std::uint32_t>(stream >> 32)};
-  return std::mt19937_64(sequence);
-}
-
 StepExecutor::StepExecutor(ModelPool pool, StateManager& state, std::shared_ptr<Verifier> verifier,
                            std::shared_ptr<Drafter> drafter, StepExecutorOptions options)
     : pool_(std::move(pool)),

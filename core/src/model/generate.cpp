@@ -32,12 +32,6 @@ std::int64_t blocks_needed(std::span<const std::vector<TokenId>> prompts, std::i
   return std::max<std::int64_t>(blocks, 1);
 }
 
-std::mt19937_64 sequence_rng(std::uint64_t seed, std::size_t prompt_index) {
-  std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
-                    static_cast<std::uint32_t>(prompt_index), static_cast<std::uint32_t>(prompt_index >> 32)};
-  return std::mt19937_64(seq);
-}
-
 }  // namespace
 
 const char* to_string(FinishReason reason) {
@@ -70,7 +64,7 @@ std::vector<GenerationResult> generate(Model& model, std::span<const std::vector
       KvBudget::blocks(blocks_needed(prompts, options.max_new_tokens, model.max_context(), kBlockSize)), kBlockSize);
   std::vector<Running> running;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    running.push_back({i, state.create_sequence(prompts[i]), sequence_rng(options.seed, i), prompts[i]});
+    running.push_back({i, state.create_sequence(prompts[i]), make_sequence_rng(options.seed, i), prompts[i]});
   }
 
   const std::int64_t vocab = model.vocab_size();

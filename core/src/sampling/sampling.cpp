@@ -83,4 +83,10 @@ TokenId argmax(std::span<const float> values) {
 
 double next_uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
 
+std::mt19937_64 make_sequence_rng(std::uint64_t seed, std::uint64_t stream) {
+  std::seed_seq sequence{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
+                         static_cast<std::uint32_t>(stream), static_cast<std::uint32_t>(stream >> 32)};
+  return std::mt19937_64(sequence);
+}
+
 }  // namespace specrouter

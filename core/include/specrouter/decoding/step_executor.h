@@ -108,11 +108,6 @@ struct StepResult {
   std::vector<ModelCall> calls;               ///< in the order they were made
 };
 
-/// A random number generator for sequence `stream` of a run seeded with `seed`, seeded
-/// as generate() seeds prompt `stream`: with the same seed and stream, plan `[target]`
-/// commits the tokens generate() samples.
-std::mt19937_64 make_sequence_rng(std::uint64_t seed, std::uint64_t stream);
-
 /// Runs speculative decoding steps for ragged batches of sequences.
 ///
 /// A step, for each sequence and its plan's chain `[M_0, ..., M_n]` (pool indices,

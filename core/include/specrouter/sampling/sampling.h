@@ -57,4 +57,9 @@ TokenId argmax(std::span<const float> values);
 /// A uniform number in [0, 1) from 53 bits of `rng`: the same sequence on every platform.
 double next_uniform(std::mt19937_64& rng);
 
+/// The random number generator of sequence `stream` of a run seeded with `seed`. generate()
+/// gives prompt i make_sequence_rng(seed, i), and so does speculative_generate(), so plan
+/// `[target]` commits the tokens generate() samples with the same seed.
+std::mt19937_64 make_sequence_rng(std::uint64_t seed, std::uint64_t stream);
+
 }  // namespace specrouter
