@@ -12,8 +12,9 @@ namespace specrouter {
 namespace {
 
 // A cost of the order of a small model on a CPU: 2 ms per pass, 50 us per token,
-// 0.5 us per cached position, 10 ns per attended pair.
-constexpr ForwardCost kTruth{2e-3, 5e-5, 5e-7, 1e-8};
+// 0.5 us per cached position, 10 ns per attended pair, and 1.5 ms more for any pass of
+// more than one token (matrix-matrix kernels).
+constexpr ForwardCost kTruth{2e-3, 5e-5, 5e-7, 1e-8, 1.5e-3};
 
 ForwardShape random_shape(std::mt19937_64& rng) {
   std::uniform_int_distribution<int> tokens(1, 9), batch(1, 8), context(0, 512);
@@ -41,6 +42,7 @@ TEST(ForwardProfilerTest, RecoversKnownCoefficientsFromNoisyPasses) {
   EXPECT_NEAR(fit.seconds_per_context_position, kTruth.seconds_per_context_position,
               0.05 * kTruth.seconds_per_context_position);
   EXPECT_NEAR(fit.seconds_per_attended_pair, kTruth.seconds_per_attended_pair, 0.05 * kTruth.seconds_per_attended_pair);
+  EXPECT_NEAR(fit.multi_row_seconds, kTruth.multi_row_seconds, 0.05 * kTruth.multi_row_seconds);
   for (int tokens : {1, 5, 9}) {
     for (int batch : {1, 8}) {
       for (double context : {0.0, 512.0}) {
@@ -59,7 +61,7 @@ TEST(ForwardProfilerTest, ForgettingTracksAThreefoldSlowdownWithin150Passes) {
   ForwardProfiler remembering(1, {.forgetting_factor = 1.0});
   std::mt19937_64 rng(9);
   const ForwardCost slow{3 * kTruth.fixed_seconds, 3 * kTruth.seconds_per_token, 3 * kTruth.seconds_per_context_position,
-                         3 * kTruth.seconds_per_attended_pair};
+                         3 * kTruth.seconds_per_attended_pair, 3 * kTruth.multi_row_seconds};
   for (int i = 0; i < 500; ++i) {
     const ForwardShape shape = random_shape(rng);
     forgetting.observe(0, shape, truth(kTruth, shape));
@@ -74,6 +76,28 @@ TEST(ForwardProfilerTest, ForgettingTracksAThreefoldSlowdownWithin150Passes) {
     EXPECT_NEAR(forgetting.predict(0, shape), truth(slow, shape), 0.10 * truth(slow, shape));
     EXPECT_LT(remembering.predict(0, shape), 0.7 * truth(slow, shape));
   }
+}
+
+TEST(ForwardProfilerTest, WithoutSingleTokenPassesTheMultiRowStepGoesToFixed) {
+  // Batch 4 only: every pass has several rows, so `fixed` and the multi-row step cannot be
+  // told apart. The fit must not split the time between them (which would predict a
+  // decode pass at half the measured per-pass cost): the step stays ~0 and `fixed`
+  // carries both. Predictions of the passes seen stay exact.
+  ForwardProfiler profiler(1, {.forgetting_factor = 1.0});
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 400; ++i) {
+    ForwardShape shape = random_shape(rng);
+    shape.batch_size = 4;
+    profiler.observe(0, shape, truth(kTruth, shape));
+  }
+  const ForwardCost fit = profiler.cost(0);
+  EXPECT_LT(fit.multi_row_seconds, 0.02 * kTruth.multi_row_seconds);
+  EXPECT_NEAR(fit.fixed_seconds, kTruth.fixed_seconds + kTruth.multi_row_seconds, 0.02 * kTruth.fixed_seconds);
+  const ForwardShape seen{3, 4, 200};
+  EXPECT_NEAR(profiler.predict(0, seen), truth(kTruth, seen), 1e-3 * truth(kTruth, seen));
+  // Once single-token passes arrive, the step is identified.
+  for (int i = 0; i < 100; ++i) profiler.observe(0, {1, 1, 64.0 * (i % 8)}, truth(kTruth, {1, 1, 64.0 * (i % 8)}));
+  EXPECT_NEAR(profiler.cost(0).multi_row_seconds, kTruth.multi_row_seconds, 0.02 * kTruth.multi_row_seconds);
 }
 
 TEST(ForwardProfilerTest, CoefficientsStayNonNegative) {

@@ -155,7 +155,7 @@ void expect_refused(const std::function<void(nlohmann::json&)>& edit, const std:
 TEST(OnlineEstimatesTest, MalformedProfilesAreRefusedNamingFileAndKey) {
   using nlohmann::json;
   expect_refused([](json& p) { p["format"] = "other"; }, "format");
-  expect_refused([](json& p) { p["version"] = 2; }, "version");
+  expect_refused([](json& p) { p["version"] = 1; }, "version");
   expect_refused([](json& p) { p["options"].erase("ridge"); }, "options.ridge");
   expect_refused([](json& p) { p["options"]["acceptance_mapping"] = "typical"; }, "options.acceptance_mapping");
   expect_refused([](json& p) { p["models"][1]["fit"]["weight"] = "heavy"; }, "models[1].fit.weight");

@@ -20,7 +20,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kFormat = "specrouter.performance_profile";
-constexpr int kVersion = 1;
+constexpr int kVersion = 2;  // 2: the multi-row term (a fit of 5 coefficients)
 
 json shape_json(ForwardShape shape) {
   return {{"tokens_per_sequence", shape.tokens_per_sequence},
@@ -32,7 +32,8 @@ json cost_json(const ForwardCost& cost) {
   return {{"fixed_seconds", cost.fixed_seconds},
           {"seconds_per_token", cost.seconds_per_token},
           {"seconds_per_context_position", cost.seconds_per_context_position},
-          {"seconds_per_attended_pair", cost.seconds_per_attended_pair}};
+          {"seconds_per_attended_pair", cost.seconds_per_attended_pair},
+          {"multi_row_seconds", cost.multi_row_seconds}};
 }
 
 // Reads one profile file, naming the file and the key path in every error.
@@ -183,7 +184,11 @@ OnlineEstimates OnlineEstimates::load(const std::filesystem::path& path,
   }
   const ProfileReader read(path);
   if (read.string(profile, "", "format") != kFormat) read.fail("format", std::string("is not '") + kFormat + "'");
-  if (read.integer(profile, "", "version") != kVersion) read.fail("version", "is not " + std::to_string(kVersion));
+  const std::int64_t version = read.integer(profile, "", "version");
+  if (version != kVersion) {
+    read.fail("version", "is " + std::to_string(version) + ", this build reads version " + std::to_string(kVersion) +
+                             " (version 1 profiles predate the multi-row cost term: run again to write a new one)");
+  }
 
   const json& o = read.member(profile, "", "options");
   OnlineEstimatesOptions options;

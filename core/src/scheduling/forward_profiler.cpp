@@ -12,18 +12,27 @@ namespace specrouter {
 
 namespace {
 
-constexpr int kTerms = 4;
+constexpr int kTerms = 5;
+constexpr int kMultiRowTerm = 4;
 // Features are divided by these so that at typical shapes (a few tokens, a few
-// sequences, hundreds of cached positions) all four are of order one: the normal
-// equations stay well conditioned and one ridge weight suits every coefficient.
-constexpr std::array<double, kTerms> kFeatureScale = {1.0, 16.0, 1024.0, 16384.0};
+// sequences, hundreds of cached positions) all are of order one: the normal equations
+// stay well conditioned and one ridge weight suits every coefficient.
+constexpr std::array<double, kTerms> kFeatureScale = {1.0, 16.0, 1024.0, 16384.0, 1.0};
+// The multi-row step is told apart from `fixed` only by comparing single-row passes with
+// the others. Without enough of both kinds in memory (a run at batch 4, or of decoding
+// at batch 1 only) the two features are one direction of the normal equations and the
+// ridge alone would split the time between them, making a decode pass look half as
+// expensive as anything measured. The step is then left out of the fit: `fixed` carries
+// it, and a pass of the kind never seen is predicted like the passes seen.
+constexpr double kMinPassesOfEachKind = 0.5;
 
 std::array<double, kTerms> features(ForwardShape shape) {
   const double tokens = static_cast<double>(shape.tokens_per_sequence) * shape.batch_size;
   const double context = shape.context_length * shape.batch_size;
   return {1.0, tokens / kFeatureScale[1], context / kFeatureScale[2],
-          tokens * shape.context_length / kFeatureScale[3]};
+          tokens * shape.context_length / kFeatureScale[3], tokens > 1 ? 1.0 : 0.0};
 }
+
 
 void check_shape(ForwardShape shape, const char* where) {
   if (shape.tokens_per_sequence < 1 || shape.batch_size < 1 || !std::isfinite(shape.context_length) ||
@@ -44,7 +53,9 @@ bool solve_restricted(const ForwardFitState& fit, double ridge, unsigned free_te
   }
   double a[kTerms][kTerms + 1];
   for (int i = 0; i < n; ++i) {
-    for (int j = 0; j < n; ++j) a[i][j] = fit.information[index[i] * kTerms + index[j]] + (i == j ? ridge : 0.0);
+    for (int j = 0; j < n; ++j) {
+      a[i][j] = fit.information[index[i] * kTerms + index[j]] + (i == j ? ridge : 0.0);
+    }
     a[i][n] = fit.moment[index[i]];
   }
   for (int col = 0; col < n; ++col) {  // Gaussian elimination, partial pivoting
@@ -163,12 +174,17 @@ ForwardCost ForwardProfiler::cost(int model) const {
   if (fit.observations == 0) return ForwardCost{.fixed_seconds = options_.unobserved_seconds_per_pass};
   if (!is_fitted(model)) return ForwardCost{.fixed_seconds = fit.mean_seconds_per_pass};
   // Exact non-negative least squares: the constrained optimum is the unconstrained
-  // optimum on its own support, so it is the best feasible one of the 16 restricted
+  // optimum on its own support, so it is the best feasible one of the 32 restricted
   // solutions (θ = 0, the empty support, is always feasible).
   const double ridge = options_.ridge * fit.weight;
+  // The step's feature is 0 or 1, so its diagonal entry is the weight of multi-row passes.
+  const double multi_row_weight = fit.information[kMultiRowTerm * kTerms + kMultiRowTerm];
+  const bool step_identified =
+      multi_row_weight >= kMinPassesOfEachKind && fit.weight - multi_row_weight >= kMinPassesOfEachKind;
   std::array<double, kTerms> best{};
   double best_objective = 0;  // objective(θ = 0)
   for (unsigned free_terms = 1; free_terms < (1u << kTerms); ++free_terms) {
+    if (!step_identified && (free_terms & (1u << kMultiRowTerm))) continue;
     std::array<double, kTerms> theta{};
     if (!solve_restricted(fit, ridge, free_terms, theta)) continue;
     if (std::any_of(theta.begin(), theta.end(), [](double v) { return v < 0; })) continue;
@@ -178,8 +194,11 @@ ForwardCost ForwardProfiler::cost(int model) const {
       best = theta;
     }
   }
-  return ForwardCost{best[0] / kFeatureScale[0], best[1] / kFeatureScale[1], best[2] / kFeatureScale[2],
-                     best[3] / kFeatureScale[3]};
+  return ForwardCost{.fixed_seconds = best[0] / kFeatureScale[0],
+                     .seconds_per_token = best[1] / kFeatureScale[1],
+                     .seconds_per_context_position = best[2] / kFeatureScale[2],
+                     .seconds_per_attended_pair = best[3] / kFeatureScale[3],
+                     .multi_row_seconds = best[kMultiRowTerm] / kFeatureScale[kMultiRowTerm]};
 }
 
 double ForwardProfiler::predict(int model, ForwardShape shape) const {

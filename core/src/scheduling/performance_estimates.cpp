@@ -12,7 +12,7 @@ namespace specrouter {
 double ForwardCost::seconds(int tokens_per_sequence, int batch_size, double context_length) const {
   const double tokens = static_cast<double>(tokens_per_sequence) * batch_size;     // new tokens in the pass
   const double context = context_length * batch_size;                               // cached positions read
-  return fixed_seconds + seconds_per_token * tokens + seconds_per_context_position * context +
+  return fixed_seconds + (tokens > 1 ? multi_row_seconds : 0.0) + seconds_per_token * tokens + seconds_per_context_position * context +
          seconds_per_attended_pair * tokens * context_length;
 }
 
@@ -41,6 +41,7 @@ FrozenEstimates::FrozenEstimates(std::vector<ForwardCost> costs, std::vector<std
     check_coefficient(cost.seconds_per_token, model, "seconds_per_token");
     check_coefficient(cost.seconds_per_context_position, model, "seconds_per_context_position");
     check_coefficient(cost.seconds_per_attended_pair, model, "seconds_per_attended_pair");
+    check_coefficient(cost.multi_row_seconds, model, "multi_row_seconds");
     if (static_cast<int>(acceptance_[model].size()) != models) {
       throw UsageError("FrozenEstimates: acceptance[" + std::to_string(model) + "] has " +
                        std::to_string(acceptance_[model].size()) + " entries, costs has " +

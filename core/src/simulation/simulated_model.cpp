@@ -100,6 +100,9 @@ KvCacheSpec SimulatedModel::kv_cache_spec(const std::string& name, std::int64_t 
 double SimulatedModel::pass_seconds(std::span<const std::int64_t> tokens, std::span<const std::int64_t> cached) const {
   const ForwardCost& cost = world_.profile().models[static_cast<std::size_t>(index_)].cost;
   double seconds = cost.fixed_seconds;
+  std::int64_t rows = 0;
+  for (std::int64_t t : tokens) rows += t;
+  if (rows > 1) seconds += cost.multi_row_seconds;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     seconds += cost.seconds_per_token * static_cast<double>(tokens[i]) +
                cost.seconds_per_context_position * static_cast<double>(cached[i]) +

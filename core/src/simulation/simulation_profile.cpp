@@ -84,7 +84,8 @@ void SimulationProfile::validate(const std::string& origin) const {
   for (const SimulatedModelSpec& model : models) {
     own.push_back(model.agreement);
     const ForwardCost& c = model.cost;
-    for (double value : {c.fixed_seconds, c.seconds_per_token, c.seconds_per_context_position, c.seconds_per_attended_pair}) {
+    for (double value : {c.fixed_seconds, c.seconds_per_token, c.seconds_per_context_position, c.seconds_per_attended_pair,
+                          c.multi_row_seconds}) {
       if (!(value >= 0 && std::isfinite(value))) fail("model '" + model.name + "' has a negative or non-finite cost");
     }
   }
@@ -133,10 +134,21 @@ SimulationProfile load_simulation_profile(const std::filesystem::path& path) {
     const std::string cost_key = key + ".cost";
     // Written in the units profiles are quoted in: milliseconds per pass, microseconds per
     // token, nanoseconds per cached position and per attended pair.
+    if (!cost.IsMap()) reader.fail(cost_key, "expected a map of cost terms");
+    for (const auto& term : cost) {
+      const std::string name = term.first.as<std::string>();
+      if (name != "fixed_ms" && name != "multi_row_ms" && name != "per_token_us" && name != "per_context_position_ns" &&
+          name != "per_attended_pair_ns") {
+        reader.fail(cost_key + "." + name,
+                    "is not a cost term (fixed_ms, multi_row_ms, per_token_us, per_context_position_ns, "
+                    "per_attended_pair_ns)");
+      }
+    }
     model.cost.fixed_seconds = reader.optional<double>(cost, cost_key, "fixed_ms", 0.0) * 1e-3;
     model.cost.seconds_per_token = reader.optional<double>(cost, cost_key, "per_token_us", 0.0) * 1e-6;
     model.cost.seconds_per_context_position = reader.optional<double>(cost, cost_key, "per_context_position_ns", 0.0) * 1e-9;
     model.cost.seconds_per_attended_pair = reader.optional<double>(cost, cost_key, "per_attended_pair_ns", 0.0) * 1e-9;
+    model.cost.multi_row_seconds = reader.optional<double>(cost, cost_key, "multi_row_ms", 0.0) * 1e-3;
     model.agreement = reader.optional<double>(node, key, "agreement", i + 1 == models.size() ? 1.0 : -1.0);
     if (model.agreement < 0) reader.fail(key + ".agreement", "missing (every model but the target needs one)");
     profile.models.push_back(model);

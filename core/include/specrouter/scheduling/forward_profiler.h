@@ -35,7 +35,7 @@ struct ForwardProfilerOptions {
   /// kernel path) instead of averaging over the whole run. 1 = ordinary least squares.
   double forgetting_factor = 0.98;
   /// Effective observations (Σ λ^(n-i)) below which the fallback cost is used instead of
-  /// the fit: four coefficients need more than four passes to be worth anything.
+  /// the fit: five coefficients need more than five passes to be worth anything.
   double min_effective_observations = 8;
   /// Ridge weight per effective observation on the (scaled) coefficients: keeps the
   /// normal equations solvable when the shapes seen so far cannot separate two terms
@@ -52,8 +52,8 @@ struct ForwardProfilerOptions {
 /// equations and the fallback average. Public so profiles can be saved and restored
 /// exactly; change it only through ForwardProfiler.
 struct ForwardFitState {
-  std::array<double, 16> information{};  ///< Σ λ^(n-i) x_i x_iᵀ, row-major 4x4, scaled features
-  std::array<double, 4> moment{};        ///< Σ λ^(n-i) x_i y_i
+  std::array<double, 25> information{};  ///< Σ λ^(n-i) x_i x_iᵀ, row-major 5x5, scaled features
+  std::array<double, 5> moment{};        ///< Σ λ^(n-i) x_i y_i
   double weight = 0;                     ///< Σ λ^(n-i), the effective observation count
   std::int64_t observations = 0;         ///< passes observed, unweighted
   double mean_seconds_per_pass = 0;      ///< fallback: moving average of seconds per pass
@@ -64,11 +64,11 @@ struct ForwardFitState {
 /// Learns ForwardCost coefficients of each pool model from measured passes.
 ///
 /// Each pass of shape (t, b, L) taking y seconds is one observation of the linear model
-/// `y = θ₀ + θ₁·t·b + θ₂·L·b + θ₃·t·L·b`. The profiler keeps the exponentially weighted
+/// `y = θ₀ + θ₁·t·b + θ₂·L·b + θ₃·t·L·b + θ₄·[t·b > 1]` (ForwardCost's terms). The profiler keeps the exponentially weighted
 /// normal equations `R ← λR + xxᵀ`, `r ← λr + xy` (the information form of recursive
 /// least squares, the same estimator as the covariance form) and solves them, with the
-/// constraint θ ≥ 0, when asked for a cost: with four coefficients the non-negative
-/// solution is found exactly by trying the 16 sets of free coefficients. Until enough
+/// constraint θ ≥ 0, when asked for a cost: with five coefficients the non-negative
+/// solution is found exactly by trying the 32 sets of free coefficients. Until enough
 /// passes are seen it falls back to a size-independent moving average of seconds per pass.
 class ForwardProfiler {
  public:

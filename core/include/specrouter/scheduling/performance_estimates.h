@@ -17,10 +17,15 @@ namespace specrouter {
 /// For a pass over `t` new tokens per sequence, `b` sequences and a mean of `L` cached
 /// positions per sequence:
 ///
-///     seconds = fixed + per_token * t*b + per_context_position * L*b + per_attended_pair * t*L*b
+///     seconds = fixed + multi_row * [t*b > 1] + per_token * t*b + per_context_position * L*b
+///               + per_attended_pair * t*L*b
 ///
 /// `fixed` is what a pass costs however small it is (reading the weights, launching
-/// kernels); `per_token` is the compute that grows with the tokens processed;
+/// kernels); `multi_row` is what a pass of more than one row (token) costs on top: a
+/// single-token decode pass runs matrix-vector kernels, any larger pass matrix-matrix
+/// kernels that pack the weights first, so one extra token costs far more than the next
+/// ones (measured: a linear fit without this step overestimated decode passes by 50-60%
+/// on CPU); `per_token` is the compute that grows with the tokens processed;
 /// `per_context_position` is reading the KV cache; `per_attended_pair` is attention
 /// compute. The form is linear in its coefficients, so a profiler can fit it to measured
 /// passes by least squares; it captures why speculation stops paying at large batches
@@ -31,6 +36,9 @@ struct ForwardCost {
   double seconds_per_token = 0;            ///< per token processed, summed over the batch
   double seconds_per_context_position = 0;  ///< per cached position read, summed over the batch
   double seconds_per_attended_pair = 0;    ///< per (new token, cached position) pair, summed over the batch
+  /// Per pass of more than one token in all (t*b > 1), on top of `fixed_seconds`. Last
+  /// member so that brace-initialised costs written before it existed keep their meaning.
+  double multi_row_seconds = 0;
 
   /// The predicted time of one pass over `tokens_per_sequence` new tokens for each of
   /// `batch_size` sequences with `context_length` cached positions on average.
