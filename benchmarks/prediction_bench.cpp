@@ -37,6 +37,7 @@
 #include "specrouter/decoding/model_pool.h"
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/kernels/paged_attention.h"
+#include "specrouter/model/early_exit.h"
 #include "specrouter/model/threads.h"
 #include "specrouter/model/transformer_model.h"
 #include "specrouter/model/weights.h"
@@ -91,36 +92,12 @@ ModelConfig config_with_layers(int layers) {
   return config;
 }
 
-// The layer a tensor name belongs to ("model.layers.3.mlp..." -> 3), if any.
-std::optional<int> layer_of(const std::string& name) {
-  const std::string prefix = "model.layers.";
-  if (name.rfind(prefix, 0) != 0) return std::nullopt;
-  return std::stoi(name.substr(prefix.size()));
-}
-
 // Random target weights whose layers above the first write `refinement` times less into
-// the residual stream (o_proj and down_proj scaled): the deeper layers refine what the
-// first computed, as in trained models, so truncated copies agree with the target often.
-// With plain random weights every layer rewrites the stream and a one-layer copy
-// agrees with the eight-layer target on almost nothing.
+// the residual stream, so truncated copies agree with it often (scale_residual_writes).
 TensorMapWeights make_target_weights(const ModelConfig& config, double refinement) {
   TensorMapWeights weights = random_weights(config, 11);
-  for (auto& [name, tensor] : weights.tensors()) {
-    const std::optional<int> layer = layer_of(name);
-    const bool writes_residual = name.ends_with("o_proj.weight") || name.ends_with("down_proj.weight");
-    if (layer && *layer >= 1 && writes_residual) tensor.mul_(refinement);
-  }
+  scale_residual_writes(weights, [&](int layer) { return layer >= 1 ? refinement : 1.0; });
   return weights;
-}
-
-// The target's embeddings, first `layers` layers, final norm and lm_head.
-TensorMapWeights truncated_copy(const TensorMapWeights& target, int layers) {
-  std::map<std::string, at::Tensor> tensors;
-  for (const auto& [name, tensor] : target.tensors()) {
-    const std::optional<int> layer = layer_of(name);
-    if (!layer || *layer < layers) tensors.emplace(name, tensor);
-  }
-  return TensorMapWeights(std::move(tensors), "first " + std::to_string(layers) + " layers of the target");
 }
 
 struct BenchPool {
@@ -136,7 +113,7 @@ void build_pool(BenchPool& bench, double refinement) {
   const std::pair<const char*, int> members[] = {{"S", kSmallLayers}, {"M", kMiddleLayers}, {"T", kTargetLayers}};
   std::vector<PoolMember> pool_members;
   for (const auto& [name, layers] : members) {
-    bench.models.push_back(TransformerModel::create(config_with_layers(layers), truncated_copy(target, layers), options));
+    bench.models.push_back(TransformerModel::create(config_with_layers(layers), first_layers(target, layers), options));
     const KvModelId kv = bench.models.back()->add_kv_cache(bench.state, name, KvBudget::blocks(256), /*block_size=*/16);
     pool_members.push_back({name, bench.models.back().get(), kv});
   }

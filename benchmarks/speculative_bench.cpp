@@ -46,6 +46,7 @@
 #include "specrouter/kernels/linear.h"
 #include "specrouter/kernels/make_kernel.h"
 #include "specrouter/kernels/paged_attention.h"
+#include "specrouter/model/early_exit.h"
 #include "specrouter/model/threads.h"
 #include "specrouter/model/transformer_model.h"
 #include "specrouter/model/weights.h"
@@ -123,18 +124,6 @@ ModelConfig config_with_layers(int layers) {
   return config;
 }
 
-// The target's weights with the first `layers` layers only (embeddings, final norm and
-// lm_head shared).
-TensorMapWeights first_layers(const TensorMapWeights& target, int layers) {
-  const std::string prefix = "model.layers.";
-  std::map<std::string, at::Tensor> kept;
-  for (const auto& [name, tensor] : target.tensors()) {
-    if (name.rfind(prefix, 0) == 0 && std::stoi(name.substr(prefix.size())) >= layers) continue;
-    kept.emplace(name, tensor);
-  }
-  return TensorMapWeights(std::move(kept), "first " + std::to_string(layers) + " layers");
-}
-
 // The pool, its KV caches and one executor per verifier, shared by every benchmark.
 struct Fixture {
   std::vector<std::unique_ptr<TransformerModel>> models;
@@ -148,12 +137,7 @@ Fixture& fixture() {
     c10::InferenceMode guard;
     auto* f = new Fixture;
     TensorMapWeights target = random_weights(config_with_layers(kTargetLayers), 7);
-    for (auto& [name, tensor] : target.tensors()) {
-      if (name.find("o_proj.weight") != std::string::npos || name.find("down_proj.weight") != std::string::npos) {
-        const int layer = std::stoi(name.substr(std::string("model.layers.").size()));
-        tensor = at::mul(tensor, std::pow(g_layer_decay, layer));
-      }
-    }
+    scale_residual_writes(target, [](int layer) { return std::pow(g_layer_decay, layer); });
     ModelOptions options;
     options.linear = make_kernel_as<LinearKernel>(registries().kernels, LinearKernel::kOp, "cpu_small_batch");
     options.attention = make_kernel_as<PagedAttention>(registries().kernels, PagedAttention::kOp, "cpu");
