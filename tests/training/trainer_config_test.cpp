@@ -45,7 +45,7 @@ TEST(TrainerConfig, BadValuesAreRefusedNamingTheKey) {
   EXPECT_THAT(refusal({"distill.alpha=2"}), HasSubstr("distill.alpha"));
   EXPECT_THAT(refusal({"model.num_key_value_heads=3"}), HasSubstr("model.num_key_value_heads"));
   EXPECT_THAT(refusal({"model.vocab_size=100"}), HasSubstr("model.vocab_size"));
-  EXPECT_THAT(refusal({"model.head_dim=7"}), HasSubstr("model.head_dim"));
+  EXPECT_THAT(refusal({"+model.head_dim=7"}), HasSubstr("model.head_dim"));
   EXPECT_THAT(refusal({"device=tpu"}), HasSubstr("device"));
   EXPECT_THAT(refusal({"dtype=float16"}), HasSubstr("dtype"));
   EXPECT_THAT(refusal({"steps=0"}), HasSubstr("steps"));

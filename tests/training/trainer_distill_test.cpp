@@ -1,10 +1,12 @@
 // Distillation: a student trained against a teacher's distributions ends closer to the
 // teacher (lower KL on held-out text) than the same student trained on the text alone
-// for the same steps.
+// for the same steps. The teacher learnt a skewed version of the grammar (one subject
+// only), so agreeing with it is something the text alone does not teach.
 #include <gtest/gtest.h>
 
 #include <c10/core/GradMode.h>
 
+#include <fstream>
 #include <sstream>
 
 #include "specrouter/training/losses.h"
@@ -22,14 +24,22 @@ double kl_to(const TrainableLlama& teacher, const TrainableLlama& student) {
 
 TEST(TrainerDistill, StudentGetsCloserToItsTeacherThanPlainTraining) {
   std::ostringstream log;
+  const auto teacher_dir = scratch_dir("distill_teacher");
+  std::string skewed = grammar_text(600, 3);
+  for (const char* other : {"a dog", "my friend", "the old man", "our teacher"}) {
+    for (std::size_t at = skewed.find(other); at != std::string::npos; at = skewed.find(other)) {
+      skewed.replace(at, std::string(other).size(), "the cat");
+    }
+  }
+  std::ofstream(teacher_dir / "skewed.txt") << skewed;
   const TrainingResult teacher_run =
-      train(tiny_train_config(scratch_dir("distill_teacher"),
-                              {"steps=150", "eval_every=0", "checkpoint_every=0", "model.hidden_size=64",
-                               "model.intermediate_size=128", "model.name=teacher"}),
+      train(tiny_train_config(teacher_dir, {"steps=150", "eval_every=0", "checkpoint_every=0",
+                                            "model.hidden_size=64", "model.intermediate_size=128",
+                                            "model.name=teacher", "data.train=[" + (teacher_dir / "skewed.txt").string() + "]"}),
             log);
   ASSERT_TRUE(teacher_run.finished) << log.str();
 
-  const std::vector<std::string> student = {"steps=60", "eval_every=0", "checkpoint_every=0", "seed=5"};
+  const std::vector<std::string> student = {"steps=100", "eval_every=0", "checkpoint_every=0", "seed=5"};
   const TrainingResult plain = train(tiny_train_config(scratch_dir("distill_plain"), student), log);
   std::vector<std::string> distilled_settings = student;
   distilled_settings.push_back("distill.teacher=" + teacher_run.model_dir.string());

@@ -15,13 +15,14 @@ TEST(TrainerOptimizer, ScheduleWarmsUpLinearlyThenDecaysByCosineToMinLr) {
   config.lr = 1.0;
   config.min_lr = 0.1;
   config.warmup_steps = 10;
-  EXPECT_DOUBLE_EQ(learning_rate(config, 0, 110), 0.1);
-  EXPECT_DOUBLE_EQ(learning_rate(config, 4, 110), 0.5);
-  EXPECT_DOUBLE_EQ(learning_rate(config, 10, 110), 1.0);
-  EXPECT_NEAR(learning_rate(config, 10 + 99 / 2.0, 110), 0.55, 1e-12);  // half-way: mean of lr and min_lr
-  EXPECT_DOUBLE_EQ(learning_rate(config, 109, 110), 0.1);
-  for (std::int64_t step = 11; step < 110; ++step) {
-    EXPECT_LT(learning_rate(config, step, 110), learning_rate(config, step - 1, 110)) << step;
+  // 111 steps: 10 of warm-up, then steps 10..110 decay over 100 intervals.
+  EXPECT_DOUBLE_EQ(learning_rate(config, 0, 111), 0.1);
+  EXPECT_DOUBLE_EQ(learning_rate(config, 4, 111), 0.5);
+  EXPECT_DOUBLE_EQ(learning_rate(config, 10, 111), 1.0);
+  EXPECT_NEAR(learning_rate(config, 60, 111), 0.55, 1e-12);  // half-way: the mean of lr and min_lr
+  EXPECT_DOUBLE_EQ(learning_rate(config, 110, 111), 0.1);
+  for (std::int64_t step = 11; step < 111; ++step) {
+    EXPECT_LT(learning_rate(config, step, 111), learning_rate(config, step - 1, 111)) << step;
   }
 }
 

@@ -73,7 +73,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(RoundTripCase{"tied_gqa_f64", "float64", {}},
                       RoundTripCase{"untied_mha_f64", "float64",
                                     {"model.tie_word_embeddings=false", "model.num_key_value_heads=4"}},
-                      RoundTripCase{"head_dim_f64", "float64", {"model.head_dim=16", "model.rope_theta=500.0"}},
+                      RoundTripCase{"head_dim_f64", "float64", {"+model.head_dim=16", "model.rope_theta=500.0"}},
                       RoundTripCase{"tied_gqa_f32", "float32", {}}),
     [](const ::testing::TestParamInfo<RoundTripCase>& info) { return info.param.name; });
 
