@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <iostream>
 #include <sstream>
 
 #include "specrouter/model/load_model.h"
@@ -63,6 +64,7 @@ TEST_P(TrainerRoundTrip, RuntimeLogitsEqualTheTrainersForward) {
   }
   ASSERT_EQ(actual.sizes(), expected.sizes());
   const double relative = ((actual - expected).abs().max() / expected.abs().max()).item<double>();
+  std::cout << c.name << ": largest relative difference " << relative << "\n";
   EXPECT_LT(relative, dtype == at::kDouble ? 1e-9 : 1e-4) << c.name;
   // Trained weights, not the initial ones: the logits are far from uniform.
   EXPECT_GT(expected.std().item<double>(), 0.5);
