@@ -17,7 +17,7 @@ std::string format_duration(double seconds);
 /// Reports step, loss, learning rate, tokens per second and the estimated time left.
 class ProgressReporter {
  public:
-  /// `interactive`: redraw one line with '\r' (stdout is a terminal); otherwise print a
+  /// `interactive`: redraw one line in place (stdout is a terminal); otherwise print a
   /// line every `log_every` steps and at the last one. Steps are counted from
   /// `first_step` (a resumed run's speed covers only its own steps).
   ProgressReporter(std::ostream& out, bool interactive, std::int64_t first_step, std::int64_t total_steps,
