@@ -52,9 +52,9 @@ TEST(BpeTrainerTest, MostFrequentPairFirst) {
 TEST(BpeTrainerTest, TiesGoToTheSmallerLeftThenRightBytes) {
   EXPECT_EQ(merge_names(train({{"ba", 2}, {"ab", 2}}, 2)), (std::vector<std::string>{"a b", "b a"}));
   EXPECT_EQ(merge_names(train({{"ac", 2}, {"ab", 2}}, 2)), (std::vector<std::string>{"a b", "a c"}));
-  // Bytewise: 'Z' (0x5A) sorts before 'a' (0x61), and a space before both.
+  // Bytewise: 'Z' (0x5A) sorts before 'a' (0x61), and a space before both (names are "left right").
   EXPECT_EQ(merge_names(train({{"aZ", 1}, {"Za", 1}, {" a", 1}}, 3)),
-            (std::vector<std::string>{" a", "Z a", "a Z"}));
+            (std::vector<std::string>{"  a", "Z a", "a Z"}));
 }
 
 TEST(BpeTrainerTest, CountsAreUpdatedAfterEachMerge) {
