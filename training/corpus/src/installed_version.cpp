@@ -1,4 +1,5 @@
 // The installed version of a Debian package, from dpkg's database.
+#include <cctype>
 #include <cstdio>
 #include <memory>
 

@@ -21,8 +21,8 @@ struct TokenizerSpec {
   std::size_t vocab_size = 4096;                 ///< every id: 256 bytes + merges + BOS + EOS
   std::uint64_t min_pair_count = 2;              ///< stop merging below this pair count
   std::string pre_tokenizer = "llama3";          ///< `llama3`, `gpt2` or a regex
-  std::string bos_token = "<|begin_of_text|>";   ///< id vocab_size - 2
-  std::string eos_token = "<|endoftext|>";       ///< id vocab_size - 1
+  std::string bos_token = "<|begin_of_text|>";   ///< id vocab_size - 2 (fewer when the merges run out first)
+  std::string eos_token = "<|endoftext|>";       ///< the id after BOS's
   bool add_bos = true;                           ///< encode(text, true) starts with BOS
 };
 
