@@ -16,12 +16,12 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-struct Run {
+struct CommandRun {
   int exit_code = -1;
   std::string output;  // stdout and stderr
 };
 
-Run run_specrouter(const std::vector<std::string>& args, const fs::path& log) {
+CommandRun run_specrouter(const std::vector<std::string>& args, const fs::path& log) {
   std::string command = "'" + std::string(SPECROUTER_BINARY_DIR) + "/bin/specrouter'";
   for (const std::string& arg : args) command += " '" + arg + "'";
   command += " > '" + log.string() + "' 2>&1";
@@ -47,7 +47,7 @@ class CorpusCommandTest : public ::testing::Test {
                     "tokenizer:\n  output_dir: " + (root / "out/tokenizer").string() + "\n  vocab_size: 300\n");
   }
 
-  Run corpus(std::vector<std::string> args) {
+  CommandRun corpus(std::vector<std::string> args) {
     args.insert(args.begin(), "corpus");
     args.insert(args.end(), {"--config-dir", (tree_.path() / "configs").string(), "--config-name", "corpus/fake"});
     return run_specrouter(args, tree_.path() / "log.txt");
@@ -57,34 +57,34 @@ class CorpusCommandTest : public ::testing::Test {
 };
 
 TEST_F(CorpusCommandTest, BuildsCorpusAndTokenizerThenSkipsWhatIsUpToDate) {
-  const Run no_lock = corpus({"build"});
+  const CommandRun no_lock = corpus({"build"});
   EXPECT_EQ(no_lock.exit_code, 1) << no_lock.output;
   EXPECT_THAT(no_lock.output, HasSubstr("fake.lock' does not exist"));
 
-  const Run first = corpus({"--update-lock"});
+  const CommandRun first = corpus({"--update-lock"});
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_THAT(first.output, HasSubstr("round trip exact"));
   EXPECT_TRUE(fs::exists(tree_.path() / "out/corpus/train/prose.txt"));
   EXPECT_TRUE(fs::exists(tree_.path() / "out/corpus/heldout/code.txt"));
   EXPECT_TRUE(fs::exists(tree_.path() / "out/tokenizer/tokenizer.json"));
 
-  const Run again = corpus({});
+  const CommandRun again = corpus({});
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_THAT(again.output, HasSubstr("corpus: " + (tree_.path() / "out/corpus").string() + " is up to date"));
   EXPECT_THAT(again.output, HasSubstr("tokenizer: " + (tree_.path() / "out/tokenizer").string() + " is up to date"));
 
   // A changed vocabulary size retrains only the tokenizer.
-  const Run bigger = corpus({"corpus.tokenizer.vocab_size=320"});
+  const CommandRun bigger = corpus({"corpus.tokenizer.vocab_size=280"});
   ASSERT_EQ(bigger.exit_code, 0) << bigger.output;
   EXPECT_THAT(bigger.output, HasSubstr("corpus: " + (tree_.path() / "out/corpus").string() + " is up to date"));
-  EXPECT_THAT(bigger.output, HasSubstr("320 ids"));
+  EXPECT_THAT(bigger.output, HasSubstr("280 ids"));
 }
 
 TEST_F(CorpusCommandTest, ChangedSourceFileFailsNamingItAndKeepsTheCorpus) {
   ASSERT_EQ(corpus({"build", "--update-lock"}).exit_code, 0);
   const std::string manifest = test::read_all(tree_.path() / "out/corpus/manifest.json");
   tree_.write("src/share/prose/b.txt", "A story that changed.\n");
-  const Run changed = corpus({"build", "--force"});
+  const CommandRun changed = corpus({"build", "--force"});
   EXPECT_EQ(changed.exit_code, 1) << changed.output;
   EXPECT_THAT(changed.output, HasSubstr("file '/share/prose/b.txt' has SHA-256"));
   EXPECT_EQ(test::read_all(tree_.path() / "out/corpus/manifest.json"), manifest);
@@ -93,7 +93,7 @@ TEST_F(CorpusCommandTest, ChangedSourceFileFailsNamingItAndKeepsTheCorpus) {
 TEST_F(CorpusCommandTest, MalformedCommandLineIsAUsageError) {
   EXPECT_EQ(corpus({"bogus"}).exit_code, 2);
   EXPECT_EQ(corpus({"--no-such-flag"}).exit_code, 2);
-  const Run bad_key = corpus({"+corpus.heldout=0.1"});
+  const CommandRun bad_key = corpus({"+corpus.heldout=0.1"});
   EXPECT_EQ(bad_key.exit_code, 1);
   EXPECT_THAT(bad_key.output, HasSubstr("corpus.heldout"));
 }
