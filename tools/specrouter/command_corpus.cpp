@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "command.h"
 #include "specrouter/bpe/train_tokenizer.h"
@@ -82,6 +83,13 @@ bool parse_options(std::span<const std::string> args, CorpusOptions& options) {
   return true;
 }
 
+// One decimal, without changing the stream's own format.
+std::string percent(double share) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(1) << 100.0 * share;
+  return out.str();
+}
+
 void print_corpus(const corpus::AssembleReport& report, std::ostream& out) {
   out << std::left << std::setw(10) << "domain" << std::right << std::setw(7) << "files" << std::setw(9) << "skipped"
       << std::setw(14) << "train bytes" << std::setw(16) << "held-out bytes" << std::setw(10) << "held-out\n";
@@ -90,7 +98,7 @@ void print_corpus(const corpus::AssembleReport& report, std::ostream& out) {
                          static_cast<double>(std::max<std::size_t>(1, domain.train_bytes + domain.heldout_bytes));
     out << std::left << std::setw(10) << domain.name << std::right << std::setw(7) << domain.files_used
         << std::setw(9) << domain.files_skipped << std::setw(14) << domain.train_bytes << std::setw(16)
-        << domain.heldout_bytes << std::setw(8) << std::fixed << std::setprecision(1) << 100.0 * share << " %\n";
+        << domain.heldout_bytes << std::setw(8) << percent(share) << " %\n";
   }
   out << "corpus sha256 " << report.corpus_sha256 << "\n";
 }
@@ -145,8 +153,8 @@ int corpus_command(std::span<const std::string> args) {
     std::cout << "tokenizer: training on " << spec.output_dir.string() << "/train\n";
     const bpe::TokenizerReport report = bpe::train_tokenizer(tokenizer, train, heldout, fingerprint, &std::cout);
     std::cout << "tokenizer: wrote " << (tokenizer.output_dir / "tokenizer.json").string() << " ("
-              << report.vocab_size << " ids, " << std::fixed << std::setprecision(2)
-              << report.counting_seconds + report.merging_seconds << " s)\n";
+              << report.vocab_size << " ids, trained in " << report.counting_seconds + report.merging_seconds
+              << " s)\n";
   }
   return kExitSuccess;
 }
