@@ -12,6 +12,13 @@
 // vector serves every row of x, so the weights stream from memory once per call while
 // the FMAs run, as in a decode step.
 //
+// Each step also prefetches the next block's weights (WR*K floats further on) into L2.
+// Without it the tile waits on memory: the out-of-order window holds fewer cache misses
+// when each line feeds 8 rows of FMAs than in a decode step, and the hardware prefetcher
+// does not run far enough ahead. Measured on one Zen 4 core streaming 82 MB (K = 512,
+// thread CPU time): M = 8 went from 14.3 to 5.6-6.3 ms and M = 1 from 5.6 to 4.1-4.2 ms;
+// prefetching 1-2K floats ahead, or into L1, gained less.
+//
 // The K % 16 tail is one masked iteration (masked loads neither read nor fault past the
 // mask). The 16-lane partial sums are reduced 8 accumulators at a time (halves added,
 // then a horizontal-add tree), along whichever of the tile's two sides is longer.
@@ -35,6 +42,7 @@ namespace {
 constexpr std::int64_t kLanes = 16;
 constexpr int kRegisters = 32;
 constexpr int kMaxXRows = 8;
+
 
 // Rows of x per tile for WR weight rows: accumulators, weight vectors and one x vector
 // must fit the registers, and the reduction handles at most 8 vectors at a time.
@@ -82,10 +90,15 @@ SPECROUTER_AVX512_INLINE __m256 reduce_lanes(const __m512* v) {
   }
 }
 
-// One 16-lane step of the tile at k: every weight vector against every x vector.
+// One 16-lane step of the tile at k: every weight vector against every x vector, and a
+// prefetch of the same step `ahead` floats further on (the next block of weight rows).
 template <int WR, int XR, bool Masked>
 SPECROUTER_AVX512_INLINE void accumulate(__m512 (&acc)[WR][XR], const float* const (&w_rows)[WR],
-                                         const float* const (&x_rows)[XR], std::int64_t k, __mmask16 mask) {
+                                         const float* const (&x_rows)[XR], std::int64_t k, __mmask16 mask,
+                                         std::int64_t ahead) {
+  // The next block's weights into L2 while this block is being multiplied (prefetches
+  // past the end of the matrix are harmless: they never fault).
+  for (int r = 0; r < WR; ++r) _mm_prefetch(reinterpret_cast<const char*>(w_rows[r] + k + ahead), _MM_HINT_T1);
   __m512 wv[WR];
   for (int r = 0; r < WR; ++r) wv[r] = Masked ? _mm512_maskz_loadu_ps(mask, w_rows[r] + k) : _mm512_loadu_ps(w_rows[r] + k);
   for (int j = 0; j < XR; ++j) {
@@ -111,9 +124,9 @@ SPECROUTER_AVX512_INLINE void tile(const LinearProblem& p, std::int64_t n0, std:
     for (int j = 0; j < XR; ++j) acc[r][j] = _mm512_setzero_ps();
   }
   const std::int64_t k_vec = K - K % kLanes;
-  for (std::int64_t k = 0; k < k_vec; k += kLanes) accumulate<WR, XR, false>(acc, w_rows, x_rows, k, 0xFFFF);
+  for (std::int64_t k = 0; k < k_vec; k += kLanes) accumulate<WR, XR, false>(acc, w_rows, x_rows, k, 0xFFFF, WR * K);
   if (k_vec < K) {
-    accumulate<WR, XR, true>(acc, w_rows, x_rows, k_vec, static_cast<__mmask16>((1u << (K - k_vec)) - 1u));
+    accumulate<WR, XR, true>(acc, w_rows, x_rows, k_vec, static_cast<__mmask16>((1u << (K - k_vec)) - 1u), WR * K);
   }
 
   float bias[8] = {};
