@@ -4,14 +4,15 @@
 // if verifying k tokens costs little more than decoding one; the summary printed at the
 // end gives verify(k=8) / decode(1) per model and linear kernel (the core's reference,
 // at::linear; linear/cpu_small_batch from kernels/cpu with its default tiles, the widest
-// the CPU supports; and the same kernel forced to its AVX2 tiles, so that the two tile
-// paths are compared within one run), and for the 1M model (where arithmetic is
+// the CPU supports; the same kernel forced to its AVX2 tiles; and the AVX2 tiles without
+// prefetching, the kernel as it was before the AVX-512 tiles, so that they are compared
+// within one run), and for the 1M model (where arithmetic is
 // negligible) the fixed cost of a step: the intercept of time over k. With
 // --benchmark_repetitions the summary takes the median of the repetitions (interleave
 // them with --benchmark_enable_random_interleaving=true).
 //
 //   build/bin/model_bench [--threads=2] [--benchmark_filter=...]
-//   build/bin/model_bench --benchmark_filter='BM_Forward/2/[0-9]+/[12]'   # 50M, no MKL
+//   build/bin/model_bench --benchmark_filter='BM_Forward/2/[0-9]+/[123]'   # 50M, no MKL
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -50,11 +51,13 @@ struct BenchKernel {
   const char* label;
   const char* name;  // in the registry
   const char* isa;   // the `isa` parameter of linear/cpu_small_batch, or nullptr
+  bool prefetch;     // its `prefetch` parameter
 };
 constexpr BenchKernel kKernels[] = {
-    {"linear/reference", "linear/reference", nullptr},
-    {"cpu_small_batch", "linear/cpu_small_batch", nullptr},
-    {"cpu_small_batch avx2", "linear/cpu_small_batch", "avx2"},
+    {"linear/reference", "linear/reference", nullptr, true},
+    {"cpu_small_batch", "linear/cpu_small_batch", nullptr, true},
+    {"cpu_small_batch avx2", "linear/cpu_small_batch", "avx2", true},
+    {"avx2 no prefetch (old)", "linear/cpu_small_batch", "avx2", false},
 };
 constexpr std::size_t kNumKernels = std::size(kKernels);
 
@@ -75,7 +78,10 @@ std::shared_ptr<const LinearKernel> make_linear(std::size_t kernel) {
   const std::string name = kKernels[kernel].name;
   const auto& info = registries.kernels.at(name).info;
   std::map<std::string, ParamValue> overrides;
-  if (kKernels[kernel].isa != nullptr) overrides["isa"] = std::string(kKernels[kernel].isa);
+  if (kKernels[kernel].isa != nullptr) {
+    overrides["isa"] = std::string(kKernels[kernel].isa);
+    overrides["prefetch"] = kKernels[kernel].prefetch;
+  }
   return std::dynamic_pointer_cast<const LinearKernel>(
       registries.kernels.create(name, Params::from_specs("kernel '" + name + "'", info.params, overrides)));
 }

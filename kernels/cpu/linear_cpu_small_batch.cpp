@@ -11,7 +11,9 @@
 // 16-lane tiles of up to 8 rows of x in one pass where the CPU has AVX-512, 4 x 3 tiles
 // of 8 lanes with AVX2+FMA, the same in plain vector extensions elsewhere. The `isa`
 // parameter picks one by name ("auto": the widest the CPU has), so tests and benchmarks
-// can compare them on one machine. One row (decode) also runs here: with both cores
+// can compare them on one machine. `prefetch` (default on) fetches the next block of
+// weight rows into L2 while the current one is multiplied: without it the tiles wait on
+// memory (docs/design/linear_kernel.md). One row (decode) also runs here: with both cores
 // streaming, the tiles beat at::linear's gemv.
 //
 // Tolerance against linear/reference (float32): |y - y_ref| <= 1e-5 * (|x_m| |w_n| + |b_n|)
@@ -57,7 +59,9 @@ const LinearTilePath& tile_path_named(const Params& params, const std::string& i
 class CpuSmallBatchLinear final : public LinearKernel {
  public:
   explicit CpuSmallBatchLinear(const Params& params)
-      : max_rows_(params.get<std::int64_t>("max_rows")), path_(tile_path_named(params, params.get<std::string>("isa"))) {
+      : max_rows_(params.get<std::int64_t>("max_rows")),
+        prefetch_(params.get<bool>("prefetch")),
+        path_(tile_path_named(params, params.get<std::string>("isa"))) {
     if (max_rows_ < 0) throw ConfigError(params.owner() + ": max_rows must be >= 0, got " + std::to_string(max_rows_));
   }
 
@@ -80,14 +84,16 @@ class CpuSmallBatchLinear final : public LinearKernel {
     const std::int64_t blocks = (problem.N + block_rows - 1) / block_rows;
     const std::int64_t grain = std::max<std::int64_t>(1, kMinTaskFloats / std::max<std::int64_t>(1, problem.K * block_rows));
     const auto columns = path_.columns;
+    const bool prefetch = prefetch_;
     at::parallel_for(0, blocks, grain, [&](std::int64_t first, std::int64_t last) {
-      columns(problem, first * block_rows, std::min(problem.N, last * block_rows));
+      columns(problem, first * block_rows, std::min(problem.N, last * block_rows), prefetch);
     });
     return y;
   }
 
  private:
   std::int64_t max_rows_;
+  bool prefetch_;
   const LinearTilePath& path_;
 };
 

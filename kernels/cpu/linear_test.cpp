@@ -81,10 +81,19 @@ std::vector<std::string> supported_isas() {
   return isas;
 }
 
+// Every supported path with and without prefetching.
+std::vector<std::pair<std::string, bool>> isa_variants() {
+  std::vector<std::pair<std::string, bool>> variants;
+  for (const std::string& isa : supported_isas()) {
+    for (const bool prefetch : {true, false}) variants.emplace_back(isa, prefetch);
+  }
+  return variants;
+}
+
 TEST_F(LinearTest, SmallBatchMatchesReferenceOverShapes) {
   const auto reference = make("linear/reference");
-  for (const std::string& isa : supported_isas()) {
-    const auto fast = make("linear/cpu_small_batch", {{"isa", ParamValue(isa)}});
+  for (const auto& [isa, prefetch] : isa_variants()) {
+    const auto fast = make("linear/cpu_small_batch", {{"isa", ParamValue(isa)}, {"prefetch", ParamValue(prefetch)}});
     for (std::int64_t rows = 1; rows <= 17; ++rows) {
       for (const auto& [in, out] : std::vector<std::pair<std::int64_t, std::int64_t>>{
                {1, 1}, {7, 5}, {8, 8}, {13, 9}, {16, 7}, {64, 33}, {127, 130}, {256, 257}, {1376, 40}}) {
@@ -92,7 +101,7 @@ TEST_F(LinearTest, SmallBatchMatchesReferenceOverShapes) {
           const at::Tensor x = randn({rows, in});
           const at::Tensor w = randn({out, in});
           const at::Tensor b = with_bias ? randn({out}) : at::Tensor();
-          const std::string where = "isa=" + isa + " M=" + std::to_string(rows) + " K=" + std::to_string(in) +
+          const std::string where = "isa=" + isa + (prefetch ? "" : " no prefetch") + " M=" + std::to_string(rows) + " K=" + std::to_string(in) +
                                     " N=" + std::to_string(out) + (with_bias ? " bias" : "");
           const at::Tensor y = fast->linear(x, w, b);
           ASSERT_EQ(y.sizes(), (std::vector<std::int64_t>{rows, out})) << where;

@@ -23,7 +23,9 @@ struct LinearTilePath {
   bool (*supported)();
   // Weight rows per block for M rows of x; task boundaries fall on multiples of it.
   std::int64_t (*block_rows)(std::int64_t M);
-  void (*columns)(const LinearProblem& problem, std::int64_t n_begin, std::int64_t n_end);
+  // prefetch: fetch the next block of weight rows into L2 while multiplying this one
+  // (ignored by the baseline path).
+  void (*columns)(const LinearProblem& problem, std::int64_t n_begin, std::int64_t n_end, bool prefetch);
 };
 
 /// 16-lane tiles in the 32 zmm registers: up to 8 rows of x in one pass over each block

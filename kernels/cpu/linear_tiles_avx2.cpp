@@ -103,8 +103,9 @@ __attribute__((target("avx2,fma"))) inline float sum_lanes_avx2(__m256 v) {
   return _mm_cvtss_f32(_mm_hadd_ps(low, low));
 }
 
-// The AVX2+FMA tile: as tile(), with one FMA per multiply-add.
-template <std::int64_t WR, std::int64_t XR>
+// The AVX2+FMA tile: as tile(), with one FMA per multiply-add; with Prefetch, every 16
+// floats of K it also prefetches the next block's weights (WR*K floats on) into L2.
+template <std::int64_t WR, std::int64_t XR, bool Prefetch>
 struct Avx2Tile {
   static inline __attribute__((target("avx2,fma"), always_inline)) void run(const Problem& p, std::int64_t n0,
                                                                             std::int64_t m0) {
@@ -117,6 +118,11 @@ struct Avx2Tile {
     for (std::int64_t k = 0; k < k_vec; k += kLanes) {
       __m256 xv[XR];
       for (std::int64_t j = 0; j < XR; ++j) xv[j] = _mm256_loadu_ps(p.x + (m0 + j) * K + k);
+      if (Prefetch && k % 16 == 0) {
+        for (std::int64_t r = 0; r < WR; ++r) {
+          _mm_prefetch(reinterpret_cast<const char*>(p.w + (n0 + r) * K + k + WR * K), _MM_HINT_T1);
+        }
+      }
       for (std::int64_t r = 0; r < WR; ++r) {
         const __m256 wv = _mm256_loadu_ps(p.w + (n0 + r) * K + k);
         for (std::int64_t j = 0; j < XR; ++j) acc[r][j] = _mm256_fmadd_ps(wv, xv[j], acc[r][j]);
@@ -135,8 +141,18 @@ struct Avx2Tile {
   }
 };
 
-__attribute__((target("avx2,fma"))) void columns_avx2(const Problem& p, std::int64_t n_begin, std::int64_t n_end) {
-  SPECROUTER_LINEAR_COLUMNS(Avx2Tile, p, n_begin, n_end);
+template <std::int64_t WR, std::int64_t XR>
+using Avx2PrefetchTile = Avx2Tile<WR, XR, true>;
+template <std::int64_t WR, std::int64_t XR>
+using Avx2PlainTile = Avx2Tile<WR, XR, false>;
+
+__attribute__((target("avx2,fma"))) void columns_avx2(const Problem& p, std::int64_t n_begin, std::int64_t n_end,
+                                                      bool prefetch) {
+  if (prefetch) {
+    SPECROUTER_LINEAR_COLUMNS(Avx2PrefetchTile, p, n_begin, n_end);
+  } else {
+    SPECROUTER_LINEAR_COLUMNS(Avx2PlainTile, p, n_begin, n_end);
+  }
 }
 
 bool cpu_has_avx2_fma() {
@@ -145,7 +161,7 @@ bool cpu_has_avx2_fma() {
 }
 #endif
 
-void columns_baseline(const Problem& p, std::int64_t n_begin, std::int64_t n_end) {
+void columns_baseline(const Problem& p, std::int64_t n_begin, std::int64_t n_end, bool /*prefetch*/) {
   SPECROUTER_LINEAR_COLUMNS(VectorTile, p, n_begin, n_end);
 }
 

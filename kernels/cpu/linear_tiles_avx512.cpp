@@ -92,13 +92,15 @@ SPECROUTER_AVX512_INLINE __m256 reduce_lanes(const __m512* v) {
 
 // One 16-lane step of the tile at k: every weight vector against every x vector, and a
 // prefetch of the same step `ahead` floats further on (the next block of weight rows).
-template <int WR, int XR, bool Masked>
+template <int WR, int XR, bool Masked, bool Prefetch>
 SPECROUTER_AVX512_INLINE void accumulate(__m512 (&acc)[WR][XR], const float* const (&w_rows)[WR],
                                          const float* const (&x_rows)[XR], std::int64_t k, __mmask16 mask,
                                          std::int64_t ahead) {
   // The next block's weights into L2 while this block is being multiplied (prefetches
   // past the end of the matrix are harmless: they never fault).
-  for (int r = 0; r < WR; ++r) _mm_prefetch(reinterpret_cast<const char*>(w_rows[r] + k + ahead), _MM_HINT_T1);
+  if constexpr (Prefetch) {
+    for (int r = 0; r < WR; ++r) _mm_prefetch(reinterpret_cast<const char*>(w_rows[r] + k + ahead), _MM_HINT_T1);
+  }
   __m512 wv[WR];
   for (int r = 0; r < WR; ++r) wv[r] = Masked ? _mm512_maskz_loadu_ps(mask, w_rows[r] + k) : _mm512_loadu_ps(w_rows[r] + k);
   for (int j = 0; j < XR; ++j) {
@@ -111,7 +113,7 @@ SPECROUTER_AVX512_INLINE void accumulate(__m512 (&acc)[WR][XR], const float* con
 }
 
 // y[m0 .. m0+XR) x [n0 .. n0+WR): WR weight rows against XR rows of x.
-template <int WR, int XR>
+template <int WR, int XR, bool Prefetch>
 SPECROUTER_AVX512_INLINE void tile(const LinearProblem& p, std::int64_t n0, std::int64_t m0) {
   static_assert(WR * XR + WR + 1 <= kRegisters && XR <= kMaxXRows && WR <= 8);
   const std::int64_t K = p.K;
@@ -124,9 +126,9 @@ SPECROUTER_AVX512_INLINE void tile(const LinearProblem& p, std::int64_t n0, std:
     for (int j = 0; j < XR; ++j) acc[r][j] = _mm512_setzero_ps();
   }
   const std::int64_t k_vec = K - K % kLanes;
-  for (std::int64_t k = 0; k < k_vec; k += kLanes) accumulate<WR, XR, false>(acc, w_rows, x_rows, k, 0xFFFF, WR * K);
+  for (std::int64_t k = 0; k < k_vec; k += kLanes) accumulate<WR, XR, false, Prefetch>(acc, w_rows, x_rows, k, 0xFFFF, WR * K);
   if (k_vec < K) {
-    accumulate<WR, XR, true>(acc, w_rows, x_rows, k_vec, static_cast<__mmask16>((1u << (K - k_vec)) - 1u), WR * K);
+    accumulate<WR, XR, true, Prefetch>(acc, w_rows, x_rows, k_vec, static_cast<__mmask16>((1u << (K - k_vec)) - 1u), WR * K);
   }
 
   float bias[8] = {};
@@ -153,32 +155,32 @@ SPECROUTER_AVX512_INLINE void tile(const LinearProblem& p, std::int64_t n0, std:
 }
 
 // The last `remaining` (< XR) rows of x, from m: the tile of exactly that many rows.
-template <int WR, int XR>
+template <int WR, int XR, bool Prefetch>
 SPECROUTER_AVX512_INLINE void tail_rows(const LinearProblem& p, std::int64_t n, std::int64_t m, std::int64_t remaining) {
   if constexpr (XR > 0) {
     if (remaining == XR) {
-      tile<WR, XR>(p, n, m);
+      tile<WR, XR, Prefetch>(p, n, m);
     } else {
-      tail_rows<WR, XR - 1>(p, n, m, remaining);
+      tail_rows<WR, XR - 1, Prefetch>(p, n, m, remaining);
     }
   }
 }
 
 // Weight rows [n, n + WR) against every row of x: tiles of max_x_rows(WR) rows, then one
 // smaller tile for the rest.
-template <int WR>
+template <int WR, bool Prefetch>
 SPECROUTER_AVX512_INLINE void row_tiles(const LinearProblem& p, std::int64_t n) {
   constexpr int kXRows = max_x_rows(WR);
   const std::int64_t m_full = p.M - p.M % kXRows;
-  for (std::int64_t m = 0; m < m_full; m += kXRows) tile<WR, kXRows>(p, n, m);
-  tail_rows<WR, kXRows - 1>(p, n, m_full, p.M - m_full);
+  for (std::int64_t m = 0; m < m_full; m += kXRows) tile<WR, kXRows, Prefetch>(p, n, m);
+  tail_rows<WR, kXRows - 1, Prefetch>(p, n, m_full, p.M - m_full);
 }
 
-template <int WR>
+template <int WR, bool Prefetch>
 SPECROUTER_AVX512 void columns_of(const LinearProblem& p, std::int64_t n_begin, std::int64_t n_end) {
   std::int64_t n = n_begin;
-  for (; n + WR <= n_end; n += WR) row_tiles<WR>(p, n);
-  for (; n < n_end; ++n) row_tiles<1>(p, n);
+  for (; n + WR <= n_end; n += WR) row_tiles<WR, Prefetch>(p, n);
+  for (; n < n_end; ++n) row_tiles<1, Prefetch>(p, n);
 }
 
 // The widest tile that still holds all min(M, 8) rows of x at once.
@@ -189,12 +191,21 @@ std::int64_t block_rows(std::int64_t M) {
   return 8;
 }
 
-void columns(const LinearProblem& p, std::int64_t n_begin, std::int64_t n_end) {
+template <bool Prefetch>
+void columns_with(const LinearProblem& p, std::int64_t n_begin, std::int64_t n_end) {
   switch (block_rows(p.M)) {
-    case 3: return columns_of<3>(p, n_begin, n_end);
-    case 4: return columns_of<4>(p, n_begin, n_end);
-    case 6: return columns_of<6>(p, n_begin, n_end);
-    default: return columns_of<8>(p, n_begin, n_end);
+    case 3: return columns_of<3, Prefetch>(p, n_begin, n_end);
+    case 4: return columns_of<4, Prefetch>(p, n_begin, n_end);
+    case 6: return columns_of<6, Prefetch>(p, n_begin, n_end);
+    default: return columns_of<8, Prefetch>(p, n_begin, n_end);
+  }
+}
+
+void columns(const LinearProblem& p, std::int64_t n_begin, std::int64_t n_end, bool prefetch) {
+  if (prefetch) {
+    columns_with<true>(p, n_begin, n_end);
+  } else {
+    columns_with<false>(p, n_begin, n_end);
   }
 }
 
@@ -207,7 +218,7 @@ bool supported() {
 #else  // not x86: the path exists (so `isa: avx512` gives a clear error) but is never chosen
 
 std::int64_t block_rows(std::int64_t) { return 1; }
-void columns(const LinearProblem&, std::int64_t, std::int64_t) {}
+void columns(const LinearProblem&, std::int64_t, std::int64_t, bool) {}
 bool supported() { return false; }
 
 #endif
