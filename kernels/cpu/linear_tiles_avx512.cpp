@@ -3,21 +3,20 @@
 // weight rows once and uses it for every row while it is in registers.
 //
 // Why: with the 16 ymm registers of AVX2 the largest tile is 4 weight rows x 3 rows of x,
-// so verify(k=8) takes three passes over each weight block (3 + 3 + 2 rows): the first
-// streams the block from memory, the other two wait on the first and on arithmetic, and
-// the product ran at about half the tile's in-cache rate. Here a tile of WR weight rows x
+// so verify(k=8) takes three passes over each weight block (3 + 3 + 2 rows). Here a tile of WR weight rows x
 // XR rows of x holds WR*XR accumulators, WR weight vectors and one x vector
 // (WR*XR + WR + 1 <= 32): 3 x 8 for 7..8 rows, 4 x 6, 6 x 4 and 8 x 2 for fewer; more
 // than 8 rows take passes of 8 over the block while it sits in L1. Each loaded weight
 // vector serves every row of x, so the weights stream from memory once per call while
 // the FMAs run, as in a decode step.
 //
-// Each step also prefetches the next block's weights (WR*K floats further on) into L2.
-// Without it the tile waits on memory: the out-of-order window holds fewer cache misses
-// when each line feeds 8 rows of FMAs than in a decode step, and the hardware prefetcher
-// does not run far enough ahead. Measured on one Zen 4 core streaming 82 MB (K = 512,
-// thread CPU time): M = 8 went from 14.3 to 5.6-6.3 ms and M = 1 from 5.6 to 4.1-4.2 ms;
-// prefetching 1-2K floats ahead, or into L1, gained less.
+// With `prefetch` each step also prefetches the next block's weights (WR*K floats further
+// on) into L2. Without it the tile waits on memory: the out-of-order window holds fewer
+// cache misses when each line feeds 8 rows of FMAs than in a decode step, and the
+// hardware prefetcher does not run far enough ahead. Measured on one Zen 4 core streaming
+// 82 MB (K = 512, thread CPU time): M = 8 went from 14.3 to 5.1-6.3 ms and M = 1 from
+// 5.6 to 3.9-4.2 ms; prefetching 1-2K floats ahead, or into L1, gained less. The same
+// prefetch in the AVX2 tiles gives 6.5 ms at M = 8: the one-pass tile is worth ~20% more.
 //
 // The K % 16 tail is one masked iteration (masked loads neither read nor fault past the
 // mask). The 16-lane partial sums are reduced 8 accumulators at a time (halves added,
