@@ -179,7 +179,7 @@ TEST_F(CliTest, UnknownPluginAndGroupOptionAreNamed) {
 
 TEST_F(CliTest, KernelsAreChosenByConfig) {
   // The reference kernels run the same experiment (slowly).
-  const Result reference = run_cli(args({"kernels=reference"}));
+  const Result reference = run_cli(args({"kernels=reference", "workload=smoke"}));
   EXPECT_EQ(reference.exit_code, 0) << reference.output;
   // An unknown implementation or operation is named with its key and file.
   const Result impl = run_cli(args({"kernels.paged_attention=gpu"}));
