@@ -82,7 +82,7 @@ std::map<std::string, std::pair<std::string, std::string>> read_jsonl(const fs::
   for (std::string line; std::getline(lines, line);) {
     if (line.empty()) continue;
     const json object = json::parse(line);
-    prompts[object["id"]] = {object["class"], object["prompt"]};
+    prompts[object["id"].get<std::string>()] = {object["class"].get<std::string>(), object["prompt"].get<std::string>()};
   }
   return prompts;
 }
@@ -112,13 +112,13 @@ TEST_F(RunHarnessTest, DefaultRunWritesEveryDocumentedDatasetAndOneRowPerRequest
   const std::map<std::string, std::vector<std::int64_t>> tokens = tokens_by_request(results);
   std::int64_t generated = 0;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    const std::string id = ids[i];
+    const std::string id = ids[i].get<std::string>();
     ASSERT_TRUE(expected.count(id)) << id;
     EXPECT_EQ(results_column(results, "requests", "class")[i], expected[id].first) << id;
     // The byte-level tokenizer: one token per byte, plus <bos>.
-    EXPECT_EQ(results_column(results, "requests", "prompt_tokens")[i], expected[id].second.size() + 1) << id;
-    const std::int64_t output = results_column(results, "requests", "output_tokens")[i];
-    const std::string reason = results_column(results, "requests", "finish_reason")[i];
+    EXPECT_EQ(results_column(results, "requests", "prompt_tokens")[i].get<std::size_t>(), expected[id].second.size() + 1) << id;
+    const auto output = results_column(results, "requests", "output_tokens")[i].get<std::int64_t>();
+    const auto reason = results_column(results, "requests", "finish_reason")[i].get<std::string>();
     EXPECT_TRUE(output == 3 || reason == "eos") << id << ": " << output << " tokens, " << reason;
     EXPECT_EQ(tokens.count(id) ? tokens.at(id).size() : 0u, static_cast<std::size_t>(output)) << id;
     EXPECT_GE(results_column(results, "requests", "latency_seconds")[i].get<double>(),
@@ -138,7 +138,7 @@ TEST_F(RunHarnessTest, DefaultRunWritesEveryDocumentedDatasetAndOneRowPerRequest
   EXPECT_EQ(summary["max_batch_size"], 4);
   EXPECT_EQ(summary["seed"], 0);
   const std::size_t steps = results_column(results, "steps", "step").size();
-  EXPECT_EQ(summary["steps"], steps);
+  EXPECT_EQ(summary["steps"].get<std::size_t>(), steps);
   EXPECT_EQ(summary["plans"], "target " + std::to_string(steps));
   EXPECT_EQ(results_column(results, "estimates", "step").size(), steps);
   for (const char* real : {"tokens_per_second", "seconds", "tau"}) EXPECT_TRUE(summary[real].is_number_float()) << real;
@@ -172,7 +172,7 @@ TEST_F(RunHarnessTest, ContinuousBatchingCommitsWhatTheTargetAloneCommits) {
   const json speculative = run_and_read(batched, true);
   ASSERT_FALSE(speculative.is_null());
   std::vector<std::int64_t> sizes;
-  for (const json& size : results_column(speculative, "steps", "batch_size")) sizes.push_back(size);
+  for (const json& size : results_column(speculative, "steps", "batch_size")) sizes.push_back(size.get<std::int64_t>());
   ASSERT_FALSE(sizes.empty());
   EXPECT_LE(*std::max_element(sizes.begin(), sizes.end()), 2);
   EXPECT_EQ(*std::max_element(sizes.begin(), sizes.end()), 2);
@@ -206,7 +206,9 @@ TEST_F(RunHarnessTest, PoissonArrivalsAndSampledTokensRepeatForASeed) {
   const auto arrivals = [](const json& results) {
     std::map<std::string, double> by_id;
     const json ids = results_column(results, "requests", "id");
-    for (std::size_t i = 0; i < ids.size(); ++i) by_id[ids[i]] = results_column(results, "requests", "arrival_seconds")[i];
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      by_id[ids[i].get<std::string>()] = results_column(results, "requests", "arrival_seconds")[i].get<double>();
+    }
     return by_id;
   };
   EXPECT_EQ(arrivals(first).size(), 6u);
@@ -228,7 +230,7 @@ TEST_F(RunHarnessTest, PromptLongerThanTheContextIsRefusedAndTheOthersFinish) {
   const json ids = results_column(results, "requests", "id");
   ASSERT_EQ(ids.size(), 3u);
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    const std::string reason = results_column(results, "requests", "finish_reason")[i];
+    const auto reason = results_column(results, "requests", "finish_reason")[i].get<std::string>();
     if (ids[i] == "long-1") {
       EXPECT_EQ(reason, "refused: prompt of 1200 tokens exceeds the context of 1024 of 'target'");
       EXPECT_EQ(results_column(results, "requests", "output_tokens")[i], 0);
