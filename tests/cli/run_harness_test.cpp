@@ -154,7 +154,7 @@ TEST_F(RunHarnessTest, DefaultRunWritesEveryDocumentedDatasetAndOneRowPerRequest
 
   const json& metadata = results["metadata"];
   EXPECT_THAT(metadata["config_yaml"].get<std::string>(), HasSubstr("name: mixed"));
-  EXPECT_EQ(metadata["overrides"].back(), "workload.max_new_tokens=3");
+  EXPECT_THAT(metadata["overrides"].dump(), HasSubstr("\"workload.max_new_tokens=3\""));
   EXPECT_FALSE(metadata["git_commit"].get<std::string>().empty());
   EXPECT_FALSE(metadata["end_time"].get<std::string>().empty());
   EXPECT_TRUE(metadata["library_versions"].contains("libtorch"));
@@ -283,7 +283,8 @@ TEST_F(RunHarnessTest, InterruptedRunLeavesNoResultsFile) {
   const std::string script = command + " > '" + (work_ / "killed.log").string() + "' 2>&1 & pid=$!; " +
                              "for i in $(seq 1200); do [ -e '" + partial + "' ] && break; sleep 0.05; done; " +
                              "sleep 0.5; kill -9 $pid; wait $pid; exit 0";
-  ASSERT_EQ(std::system(("bash -c \"" + script + "\"").c_str()), 0);
+  std::ofstream(work_ / "kill.sh") << script << "\n";
+  ASSERT_EQ(std::system(("bash '" + (work_ / "kill.sh").string() + "'").c_str()), 0);
   EXPECT_TRUE(fs::exists(partial)) << read_text(work_ / "killed.log");
   EXPECT_FALSE(fs::exists(results_file())) << read_text(work_ / "killed.log");
 }
