@@ -38,7 +38,8 @@ def main():
         if kind == "slowdown":
             after = next((s for s in range(step, len(plans)) if not uses(plans[s], model)), None)
             print(f"slowdown at step {step} ({text}); plan before: {before[0][0] if before else '-'}; "
-                  + (f"first plan without {model}: step {after} ({plans[after]}), {after - step} steps"
+                  + (f"first plan without {model}: step {after} ({plans[after]}), {after - step} steps; "
+                     f"later {sum(uses(p, model) for p in plans[after:])} of {len(plans) - after} steps still used it"
                      if after is not None else f"never moved off {model}"))
         elif kind == "slowdown_end":
             back = next((s for s in range(step, len(plans)) if uses(plans[s], model)), None)
