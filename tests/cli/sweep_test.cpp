@@ -70,7 +70,7 @@ TEST_F(SweepTest, FailedJobIsReportedAndTheSameCommandResumesSkippingFinishedJob
   EXPECT_THAT(first.output, HasSubstr("workload.sampling.temperature"));
   EXPECT_THAT(first.output, HasSubstr("1 of 2 jobs failed (jobs 2)"));
   // The job before the failure ran, and progress says so in one plain line per job.
-  EXPECT_TRUE(fs::exists(sweep / "0" / "summary.yaml")) << first.output;
+  EXPECT_TRUE(fs::exists(sweep / "0" / "results.h5")) << first.output;
   EXPECT_THAT(first.output, HasSubstr("[sweep] job 1/2 done in "));
   EXPECT_THAT(first.output, HasSubstr("[sweep] job 2/2 FAILED in "));
   EXPECT_THAT(first.output, HasSubstr("2/2 ended (1 done, 1 failed, 0 skipped); elapsed "));
@@ -89,7 +89,7 @@ TEST_F(SweepTest, FailedJobIsReportedAndTheSameCommandResumesSkippingFinishedJob
   EXPECT_THAT(second.output, HasSubstr("|##############################| 2/2 100%"));
   EXPECT_THAT(second.output, HasSubstr("jobs/min"));
   EXPECT_EQ(read_text(sweep / "0" / "results.h5"), finished) << "a finished job ran again";
-  EXPECT_TRUE(fs::exists(sweep / "1" / "summary.yaml")) << second.output;
+  EXPECT_TRUE(fs::exists(sweep / "1" / "results.h5")) << second.output;
 }
 
 TEST_F(SweepTest, TimeNamedSweepIsFoundAgainByTheSameCommand) {
@@ -111,7 +111,7 @@ TEST_F(SweepTest, TimeNamedSweepIsFoundAgainByTheSameCommand) {
   EXPECT_THAT(second.output, HasSubstr("sweep: " + sweeps[0].string() + " (2 jobs, resuming"));
   EXPECT_THAT(second.output, HasSubstr("job 1/2 skipped"));
   EXPECT_EQ(read_text(sweeps[0] / "0" / "results.h5"), finished);
-  EXPECT_TRUE(fs::exists(sweeps[0] / "1" / "summary.yaml")) << second.output;
+  EXPECT_TRUE(fs::exists(sweeps[0] / "1" / "results.h5")) << second.output;
 
   // Another command starts its own sweep.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
@@ -174,7 +174,7 @@ TEST_F(SweepTest, MpiSweepOverTwoRanksRunsTheSameJobsAsALocalOne) {
   const auto local_jobs = job_set(work_ / "local");
   EXPECT_EQ(local_jobs.size(), 3u);
   EXPECT_EQ(job_set(folders[0]), local_jobs);
-  for (const auto& [job, overrides] : local_jobs) EXPECT_TRUE(fs::exists(folders[0] / job / "summary.yaml")) << job;
+  for (const auto& [job, overrides] : local_jobs) EXPECT_TRUE(fs::exists(folders[0] / job / "results.h5")) << job;
 }
 
 }  // namespace
