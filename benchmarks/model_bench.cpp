@@ -3,13 +3,21 @@
 // of about 1M, 10M and 50M parameters on 2 threads. Speculative decoding pays off only
 // if verifying k tokens costs little more than decoding one; the summary printed at the
 // end gives verify(k=8) / decode(1) per model and linear kernel (the core's reference,
-// at::linear, and linear/cpu_small_batch from kernels/cpu), and for the 1M model (where
-// arithmetic is negligible) the fixed cost of a step: the intercept of time over k.
+// at::linear; linear/cpu_small_batch from kernels/cpu with its default tiles, the widest
+// the CPU supports; the same kernel forced to its AVX2 tiles; and the AVX2 tiles without
+// prefetching, the kernel as it was before the AVX-512 tiles, so that they are compared
+// within one run), and for the 1M model (where arithmetic is
+// negligible) the fixed cost of a step: the intercept of time over k. With
+// --benchmark_repetitions the summary takes the median of the repetitions (interleave
+// them with --benchmark_enable_random_interleaving=true).
 //
-//   build/bin/model_bench [--benchmark_filter=...]
+//   build/bin/model_bench [--threads=2] [--benchmark_filter=...]
+//   build/bin/model_bench --benchmark_filter='BM_Forward/2/[0-9]+/[123]'   # 50M, no MKL
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <random>
@@ -38,9 +46,20 @@ using namespace specrouter;
 
 constexpr std::int64_t kCached = 128;
 
-// The linear kernels compared, by registry name; index = the benchmark's third argument.
-constexpr const char* kKernels[] = {"linear/reference", "linear/cpu_small_batch"};
-constexpr std::size_t kNumKernels = 2;
+// The linear kernels compared; index = the benchmark's third argument.
+struct BenchKernel {
+  const char* label;
+  const char* name;  // in the registry
+  const char* isa;   // the `isa` parameter of linear/cpu_small_batch, or nullptr
+  bool prefetch;     // its `prefetch` parameter
+};
+constexpr BenchKernel kKernels[] = {
+    {"linear/reference", "linear/reference", nullptr, true},
+    {"cpu_small_batch", "linear/cpu_small_batch", nullptr, true},
+    {"cpu_small_batch avx2", "linear/cpu_small_batch", "avx2", true},
+    {"avx2 no prefetch (old)", "linear/cpu_small_batch", "avx2", false},
+};
+constexpr std::size_t kNumKernels = std::size(kKernels);
 
 const Registries& cpu_kernels() {
   static const Registries registries = [] {
@@ -56,10 +75,15 @@ const Registries& cpu_kernels() {
 
 std::shared_ptr<const LinearKernel> make_linear(std::size_t kernel) {
   const Registries& registries = cpu_kernels();
-  const std::string name = kKernels[kernel];
+  const std::string name = kKernels[kernel].name;
   const auto& info = registries.kernels.at(name).info;
+  std::map<std::string, ParamValue> overrides;
+  if (kKernels[kernel].isa != nullptr) {
+    overrides["isa"] = std::string(kKernels[kernel].isa);
+    overrides["prefetch"] = kKernels[kernel].prefetch;
+  }
   return std::dynamic_pointer_cast<const LinearKernel>(
-      registries.kernels.create(name, Params::from_specs("kernel '" + name + "'", info.params, {})));
+      registries.kernels.create(name, Params::from_specs("kernel '" + name + "'", info.params, overrides)));
 }
 
 struct BenchModel {
@@ -143,7 +167,7 @@ void BM_Forward(benchmark::State& state) {
     f.state->rollback(f.kv, f.sequence, kCached);
   }
   state.SetLabel(std::string(kModels[index].name) + (k == 1 ? " decode" : " verify k=" + std::to_string(k)) + " " +
-                 kKernels[kernel]);
+                 kKernels[kernel].label);
   state.counters["params_M"] = static_cast<double>(config_of(kModels[index]).parameter_count()) / 1e6;
 }
 
@@ -154,16 +178,20 @@ void forward_args(benchmark::internal::Benchmark* bench) {
     }
   }
 }
-BENCHMARK(BM_Forward)->Apply(forward_args)->Unit(benchmark::kMicrosecond)->UseRealTime();
+// Process CPU time (all threads) as well as real time: on a machine shared with other
+// work, real time measures the scheduler; CPU time with OMP_WAIT_POLICY=passive (idle
+// threads sleep instead of spinning) is the work itself, summed over the threads.
+BENCHMARK(BM_Forward)->Apply(forward_args)->Unit(benchmark::kMicrosecond)->UseRealTime()->MeasureProcessCPUTime();
 
-// Keeps the real time per (model, k, kernel) to print the summary after the table.
+// Keeps the real times per (model, k, kernel) to print the summary after the table.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
       if (run.run_type != Run::RT_Iteration) continue;
-      times_[run.benchmark_name()] = run.GetAdjustedRealTime();  // microseconds
+      times_[run.benchmark_name()].push_back(run.GetAdjustedRealTime());  // microseconds
+      cpu_times_[run.benchmark_name()].push_back(run.GetAdjustedCPUTime());
     }
   }
 
@@ -175,8 +203,11 @@ class SummaryReporter : public benchmark::ConsoleReporter {
         const double decode = time_of(m, 1, kernel);
         const double verify8 = time_of(m, 8, kernel);
         if (decode <= 0 || verify8 <= 0) continue;
-        std::printf("  %-4s %-23s decode %9.1f us   verify(k=8) %9.1f us   ratio %.2f\n", kModels[m].name,
-                    kKernels[kernel], decode, verify8, verify8 / decode);
+        const double decode_cpu = time_of(m, 1, kernel, cpu_times_);
+        const double verify8_cpu = time_of(m, 8, kernel, cpu_times_);
+        std::printf("  %-4s %-23s decode %9.1f us   verify(k=8) %9.1f us   ratio %.2f   (CPU time ratio %.2f)\n",
+                    kModels[m].name, kKernels[kernel].label, decode, verify8, verify8 / decode,
+                    verify8_cpu / decode_cpu);
       }
     }
     for (std::size_t kernel = 0; kernel < kNumKernels; ++kernel) print_fixed_cost(kernel);
@@ -198,17 +229,25 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     }
     if (n >= 2) {
       const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-      std::printf("  1M   %-23s fixed cost per pass (intercept) %.1f us, %.1f us per extra token\n", kKernels[kernel],
+      std::printf("  1M   %-23s fixed cost per pass (intercept) %.1f us, %.1f us per extra token\n", kKernels[kernel].label,
                   (sy - slope * sx) / n, slope);
     }
   }
 
-  double time_of(std::size_t model, int k, std::size_t kernel) const {
-    auto it = times_.find("BM_Forward/" + std::to_string(model) + "/" + std::to_string(k) + "/" +
-                          std::to_string(kernel) + "/real_time");
-    return it == times_.end() ? -1.0 : it->second;
+  // The median over the repetitions (the machine's timings drift).
+  double time_of(std::size_t model, int k, std::size_t kernel) const { return time_of(model, k, kernel, times_); }
+  double time_of(std::size_t model, int k, std::size_t kernel,
+                 const std::map<std::string, std::vector<double>>& all) const {
+    auto it = all.find("BM_Forward/" + std::to_string(model) + "/" + std::to_string(k) + "/" +
+                          std::to_string(kernel) + "/process_time/real_time");
+    if (it == all.end()) return -1.0;
+    std::vector<double> times = it->second;
+    std::sort(times.begin(), times.end());
+    const std::size_t half = times.size() / 2;
+    return times.size() % 2 == 1 ? times[half] : (times[half - 1] + times[half]) / 2;
   }
-  std::map<std::string, double> times_;
+  std::map<std::string, std::vector<double>> times_;
+  std::map<std::string, std::vector<double>> cpu_times_;
 };
 
 }  // namespace

@@ -24,7 +24,7 @@ import sys
 import h5py
 import numpy as np
 
-TABLES = ("requests", "steps", "step_levels", "model_calls", "estimates")
+TABLES = ("requests", "steps", "step_levels", "model_calls", "estimates", "events", "output_tokens")
 
 
 def plain(value):
@@ -106,6 +106,8 @@ def read(path, stats):
         out["summary"] = {k: plain(v) for k, v in f["summary"].attrs.items()} if "summary" in f else None
         out["groups"] = sorted(f.keys())
         for table in TABLES:
+            if table not in f:  # files written before the table existed
+                continue
             group = f[table]
             out["tables"][table] = {
                 name: (column_stats(d) if stats else column_values(d)) for name, d in group.items()}

@@ -22,7 +22,9 @@ APT_PACKAGES=(
   python3 python3-venv python3-h5py python3-matplotlib
   libyaml-cpp-dev libhdf5-dev nlohmann-json3-dev libonig-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  doxygen graphviz openmpi-bin libopenmpi-dev
+  doxygen graphviz openmpi-bin libopenmpi-dev zlib1g-dev
+  # the model zoo's text corpus (configs/corpus/debian.yaml pins versions and files)
+  fortunes jargon-text debian-reference-en debian-faq gnu-standards python3-sympy
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -18,6 +18,10 @@ SPECROUTER_PLUGIN(registrar) {
   registrar.add<Kernel>(
       {kernel_name("linear", "cpu_small_batch"),
        "y = x W^T + b for few float32 rows on the host: each weight row read once for all rows",
-       {int_param("max_rows", 16, "most rows of x handled here; more rows (and non-float32, non-CPU) go to at::linear")}},
+       {int_param("max_rows", 16, "most rows of x handled here; more rows (and non-float32, non-CPU) go to at::linear"),
+        string_param("isa", "auto",
+                     "register tiles: avx512 (up to 8 rows per pass), avx2 (4 x 3 tiles), baseline (any CPU), "
+                     "or auto (the widest this CPU supports)"),
+        bool_param("prefetch", true, "prefetch the next block of weight rows into L2 (avx512 and avx2 tiles)")}},
       [](const Params& params) { return kernels_cpu::make_cpu_small_batch_linear(params); });
 }

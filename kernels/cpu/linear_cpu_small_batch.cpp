@@ -3,182 +3,65 @@
 //
 // With M = 1 at::linear is a gemv that streams the weights once (memory bound); with
 // M = 2..17 MKL's sgemm repacks the whole weight matrix on every call, which costs more
-// than the product. Here the output columns are cut into blocks of kWeightRows weight
-// rows; each task of at::parallel_for streams its weight rows once from memory and, while
-// they sit in L1, takes their dot products with every row of x, kXRows rows at a time,
-// in 8-lane vector accumulators (kWeightRows x kXRows of them), so each loaded weight
-// vector serves kXRows rows and each loaded x vector kWeightRows weight rows.
-//
-// The tile is 4 weight rows x 3 rows of x: 12 accumulators, 3 x vectors and 1 weight
-// vector fill the 16 AVX2 registers exactly (4 x 4 spills, 4 x 2 reloads each weight
-// vector from L1 twice as often; 3 x 4 measured the same in the model). One row (decode)
-// also runs here: with both cores streaming, the tiles beat at::linear's gemv (50M
-// model: 9.6 against 15.4 ms per step). The AVX2+FMA path (chosen at run time by
-// __builtin_cpu_supports) is written with intrinsics, so the accumulators stay in
-// registers and every multiply-add is one FMA; the baseline path uses GCC vector
-// extensions. The file is compiled with -O3: the tile loops must be fully unrolled for
-// the accumulators to live in registers (at -O2 the same code runs 3x slower). No
-// -march flag, so the plugin runs on any x86-64 (and builds elsewhere, baseline only).
+// than the product. Here the output columns are cut into blocks of weight rows; each task
+// of at::parallel_for streams its weight rows once from memory and, while they sit in
+// registers or L1, takes their dot products with every row of x in vector accumulators,
+// so each loaded weight vector serves several rows of x and each loaded x vector several
+// weight rows. The register tiles (linear_tiles_*.cpp) depend on the instruction set:
+// 16-lane tiles of up to 8 rows of x in one pass where the CPU has AVX-512, 4 x 3 tiles
+// of 8 lanes with AVX2+FMA, the same in plain vector extensions elsewhere. The `isa`
+// parameter picks one by name ("auto": the widest the CPU has), so tests and benchmarks
+// can compare them on one machine. `prefetch` (default on) fetches the next block of
+// weight rows into L2 while the current one is multiplied: without it the tiles wait on
+// memory (docs/design/linear_kernel.md). One row (decode) also runs here: with both cores
+// streaming, the tiles beat at::linear's gemv.
 //
 // Tolerance against linear/reference (float32): |y - y_ref| <= 1e-5 * (|x_m| |w_n| + |b_n|)
-// per element; only the order of the K-term sums differs (8 interleaved partial sums).
+// per element; only the order of the K-term sums differs (interleaved partial sums).
 // Other dtypes, more than max_rows rows and non-CPU tensors go to at::linear unchanged.
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 #include <ATen/Parallel.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/linear.h>
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 
 #include "kernels_cpu.h"
+#include "linear_tiles.h"
 #include "specrouter/error.h"
 
 namespace specrouter::kernels_cpu {
 namespace {
 
-constexpr std::int64_t kLanes = 8;
-using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
-constexpr std::int64_t kWeightRows = 4;
-constexpr std::int64_t kXRows = 3;
 // Weight floats per parallel task at least: below this, waking a thread costs more than
 // the work (the 1M-parameter model's 128 x 128 projections stay on one thread).
 constexpr std::int64_t kMinTaskFloats = 32 * 1024;
 
-struct Problem {
-  const float* x;     // [M, K]
-  const float* w;     // [N, K]
-  const float* bias;  // [N] or nullptr
-  float* y;           // [M, N]
-  std::int64_t M, K, N;
-};
+// Widest first: "auto" takes the first one the CPU supports.
+constexpr const LinearTilePath* kTilePaths[] = {&kAvx512TilePath, &kAvx2TilePath, &kBaselineTilePath};
 
-// Out-parameters rather than Vec by value: the baseline build has no 32-byte registers,
-// so passing one by value would have a different ABI than in the AVX2 build.
-inline __attribute__((always_inline)) void load(Vec& v, const float* p) { std::memcpy(&v, p, sizeof(v)); }
-
-inline __attribute__((always_inline)) float sum_lanes(const Vec& v) {
-  float s = 0.f;
-  for (std::int64_t i = 0; i < kLanes; ++i) s += v[i];
-  return s;
-}
-
-// y[m0 .. m0+XR) x [n0 .. n0+WR) of the product: WR weight rows against XR rows of x.
-template <std::int64_t WR, std::int64_t XR>
-inline __attribute__((always_inline)) void tile(const Problem& p, std::int64_t n0, std::int64_t m0) {
-  Vec acc[WR][XR] = {};
-  const std::int64_t K = p.K;
-  const std::int64_t k_vec = K - K % kLanes;
-  for (std::int64_t k = 0; k < k_vec; k += kLanes) {
-    Vec xv[XR];
-    for (std::int64_t j = 0; j < XR; ++j) load(xv[j], p.x + (m0 + j) * K + k);
-    for (std::int64_t r = 0; r < WR; ++r) {
-      Vec wv;
-      load(wv, p.w + (n0 + r) * K + k);
-      for (std::int64_t j = 0; j < XR; ++j) acc[r][j] += wv * xv[j];
-    }
-  }
-  for (std::int64_t r = 0; r < WR; ++r) {
-    const float* w_row = p.w + (n0 + r) * K;
-    const float b = p.bias ? p.bias[n0 + r] : 0.f;
-    for (std::int64_t j = 0; j < XR; ++j) {
-      const float* x_row = p.x + (m0 + j) * K;
-      float s = sum_lanes(acc[r][j]);
-      for (std::int64_t k = k_vec; k < K; ++k) s += w_row[k] * x_row[k];
-      p.y[(m0 + j) * p.N + n0 + r] = s + b;
-    }
-  }
-}
-
-// The tiles of weight rows [n, n + WR) against every row of x: full tiles of kXRows rows,
-// then the remaining rows in one smaller tile. Written as a macro because it is needed
-// twice, once inside the AVX2+FMA target (where its tiles must be inlined) and once for
-// the baseline; GCC refuses to inline an AVX2 function into a baseline template.
-#define SPECROUTER_LINEAR_ROW_TILES(TILE, WR, p, n)                                     \
-  do {                                                                                  \
-    const std::int64_t m_full = (p).M - (p).M % kXRows;                                 \
-    for (std::int64_t m = 0; m < m_full; m += kXRows) TILE<WR, kXRows>::run(p, n, m);  \
-    if ((p).M - m_full == 2) TILE<WR, 2>::run(p, n, m_full);                            \
-    if ((p).M - m_full == 1) TILE<WR, 1>::run(p, n, m_full);                            \
-  } while (false)
-static_assert(kXRows == 3, "SPECROUTER_LINEAR_ROW_TILES handles up to 2 remaining rows of x");
-
-// Weight rows [n_begin, n_end) against every row of x.
-#define SPECROUTER_LINEAR_COLUMNS(TILE, p, n_begin, n_end)                                          \
-  do {                                                                                              \
-    std::int64_t n = (n_begin);                                                                     \
-    for (; n + kWeightRows <= (n_end); n += kWeightRows) SPECROUTER_LINEAR_ROW_TILES(TILE, kWeightRows, p, n); \
-    for (; n < (n_end); ++n) SPECROUTER_LINEAR_ROW_TILES(TILE, 1, p, n);                           \
-  } while (false)
-
-template <std::int64_t WR, std::int64_t XR>
-struct VectorTile {
-  static inline __attribute__((always_inline)) void run(const Problem& p, std::int64_t n0, std::int64_t m0) {
-    tile<WR, XR>(p, n0, m0);
-  }
-};
-
-#if defined(__x86_64__) || defined(__i386__)
-__attribute__((target("avx2,fma"))) inline float sum_lanes_avx2(__m256 v) {
-  __m128 low = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  low = _mm_hadd_ps(low, low);
-  return _mm_cvtss_f32(_mm_hadd_ps(low, low));
-}
-
-// The AVX2+FMA tile: as tile(), with one FMA per multiply-add.
-template <std::int64_t WR, std::int64_t XR>
-struct Avx2Tile {
-  static inline __attribute__((target("avx2,fma"), always_inline)) void run(const Problem& p, std::int64_t n0,
-                                                                            std::int64_t m0) {
-    const std::int64_t K = p.K;
-    const std::int64_t k_vec = K - K % kLanes;
-    __m256 acc[WR][XR];
-    for (std::int64_t r = 0; r < WR; ++r) {
-      for (std::int64_t j = 0; j < XR; ++j) acc[r][j] = _mm256_setzero_ps();
-    }
-    for (std::int64_t k = 0; k < k_vec; k += kLanes) {
-      __m256 xv[XR];
-      for (std::int64_t j = 0; j < XR; ++j) xv[j] = _mm256_loadu_ps(p.x + (m0 + j) * K + k);
-      for (std::int64_t r = 0; r < WR; ++r) {
-        const __m256 wv = _mm256_loadu_ps(p.w + (n0 + r) * K + k);
-        for (std::int64_t j = 0; j < XR; ++j) acc[r][j] = _mm256_fmadd_ps(wv, xv[j], acc[r][j]);
+const LinearTilePath& tile_path_named(const Params& params, const std::string& isa) {
+  std::string known = "auto";
+  for (const LinearTilePath* path : kTilePaths) {
+    if (isa == "auto" && path->supported()) return *path;
+    if (isa == path->name) {
+      if (!path->supported()) {
+        throw ConfigError(params.owner() + ": isa '" + isa + "' is not supported by this CPU");
       }
+      return *path;
     }
-    for (std::int64_t r = 0; r < WR; ++r) {
-      const float* w_row = p.w + (n0 + r) * K;
-      const float b = p.bias ? p.bias[n0 + r] : 0.f;
-      for (std::int64_t j = 0; j < XR; ++j) {
-        const float* x_row = p.x + (m0 + j) * K;
-        float s = sum_lanes_avx2(acc[r][j]);
-        for (std::int64_t k = k_vec; k < K; ++k) s += w_row[k] * x_row[k];
-        p.y[(m0 + j) * p.N + n0 + r] = s + b;
-      }
-    }
+    known += std::string(", ") + path->name;
   }
-};
-
-__attribute__((target("avx2,fma"))) void columns_avx2(const Problem& p, std::int64_t n_begin, std::int64_t n_end) {
-  SPECROUTER_LINEAR_COLUMNS(Avx2Tile, p, n_begin, n_end);
-}
-
-bool cpu_has_avx2_fma() {
-  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return supported;
-}
-#endif
-
-void columns_baseline(const Problem& p, std::int64_t n_begin, std::int64_t n_end) {
-  SPECROUTER_LINEAR_COLUMNS(VectorTile, p, n_begin, n_end);
+  throw ConfigError(params.owner() + ": unknown isa '" + isa + "' (expected one of " + known + ")");
 }
 
 class CpuSmallBatchLinear final : public LinearKernel {
  public:
-  explicit CpuSmallBatchLinear(const Params& params) : max_rows_(params.get<std::int64_t>("max_rows")) {
+  explicit CpuSmallBatchLinear(const Params& params)
+      : max_rows_(params.get<std::int64_t>("max_rows")),
+        prefetch_(params.get<bool>("prefetch")),
+        path_(tile_path_named(params, params.get<std::string>("isa"))) {
     if (max_rows_ < 0) throw ConfigError(params.owner() + ": max_rows must be >= 0, got " + std::to_string(max_rows_));
   }
 
@@ -192,25 +75,26 @@ class CpuSmallBatchLinear final : public LinearKernel {
     const at::Tensor wc = weight.contiguous();
     const at::Tensor bc = bias.defined() ? bias.contiguous() : bias;
     at::Tensor y = at::empty({rows, weight.size(0)}, x.options());  // [M, N]
-    const Problem problem{xc.const_data_ptr<float>(), wc.const_data_ptr<float>(),
-                          bc.defined() ? bc.const_data_ptr<float>() : nullptr,
-                          y.mutable_data_ptr<float>(), rows, x.size(1), weight.size(0)};
+    const LinearProblem problem{xc.const_data_ptr<float>(), wc.const_data_ptr<float>(),
+                                bc.defined() ? bc.const_data_ptr<float>() : nullptr,
+                                y.mutable_data_ptr<float>(), rows, x.size(1), weight.size(0)};
 
-    auto columns_fn = &columns_baseline;
-#if defined(__x86_64__) || defined(__i386__)
-    if (cpu_has_avx2_fma()) columns_fn = &columns_avx2;
-#endif
-    // Tasks are whole blocks of kWeightRows rows, so only the last block has a tail.
-    const std::int64_t blocks = (problem.N + kWeightRows - 1) / kWeightRows;
-    const std::int64_t grain = std::max<std::int64_t>(1, kMinTaskFloats / std::max<std::int64_t>(1, problem.K * kWeightRows));
+    // Tasks are whole blocks of weight rows, so only the last block has a tail.
+    const std::int64_t block_rows = path_.block_rows(rows);
+    const std::int64_t blocks = (problem.N + block_rows - 1) / block_rows;
+    const std::int64_t grain = std::max<std::int64_t>(1, kMinTaskFloats / std::max<std::int64_t>(1, problem.K * block_rows));
+    const auto columns = path_.columns;
+    const bool prefetch = prefetch_;
     at::parallel_for(0, blocks, grain, [&](std::int64_t first, std::int64_t last) {
-      columns_fn(problem, first * kWeightRows, std::min(problem.N, last * kWeightRows));
+      columns(problem, first * block_rows, std::min(problem.N, last * block_rows), prefetch);
     });
     return y;
   }
 
  private:
   std::int64_t max_rows_;
+  bool prefetch_;
+  const LinearTilePath& path_;
 };
 
 }  // namespace

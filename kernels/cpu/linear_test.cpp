@@ -13,9 +13,11 @@
 #include <ATen/core/Generator.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "specrouter/error.h"
 #include "specrouter/kernels/linear.h"
@@ -67,25 +69,75 @@ double scaled_error(const at::Tensor& y, const at::Tensor& x, const at::Tensor& 
   return y.to(at::kDouble).sub(ref).abs().div(scale.clamp_min(1e-30)).max().item().toDouble();
 }
 
+// Each tile path the CPU supports, forced by the `isa` parameter, and the default.
+std::vector<std::string> supported_isas() {
+  std::vector<std::string> isas = {"auto", "baseline"};
+#if defined(__x86_64__) || defined(__i386__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isas.push_back("avx2");
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    isas.push_back("avx512");
+  }
+#endif
+  return isas;
+}
+
+// Every supported path with and without prefetching.
+std::vector<std::pair<std::string, bool>> isa_variants() {
+  std::vector<std::pair<std::string, bool>> variants;
+  for (const std::string& isa : supported_isas()) {
+    for (const bool prefetch : {true, false}) variants.emplace_back(isa, prefetch);
+  }
+  return variants;
+}
+
 TEST_F(LinearTest, SmallBatchMatchesReferenceOverShapes) {
-  const auto fast = make("linear/cpu_small_batch");
   const auto reference = make("linear/reference");
-  for (std::int64_t rows = 1; rows <= 17; ++rows) {
-    for (const auto& [in, out] : std::vector<std::pair<std::int64_t, std::int64_t>>{
-             {1, 1}, {7, 5}, {8, 8}, {13, 9}, {64, 33}, {127, 130}, {256, 257}, {1376, 40}}) {
-      for (const bool with_bias : {false, true}) {
-        const at::Tensor x = randn({rows, in});
-        const at::Tensor w = randn({out, in});
-        const at::Tensor b = with_bias ? randn({out}) : at::Tensor();
-        const std::string where = "M=" + std::to_string(rows) + " K=" + std::to_string(in) +
-                                  " N=" + std::to_string(out) + (with_bias ? " bias" : "");
-        const at::Tensor y = fast->linear(x, w, b);
-        ASSERT_EQ(y.sizes(), (std::vector<std::int64_t>{rows, out})) << where;
-        EXPECT_EQ(y.scalar_type(), at::kFloat) << where;
-        EXPECT_LE(scaled_error(y, x, w, b), kRelativeTolerance) << where;
-        EXPECT_LE(scaled_error(reference->linear(x, w, b), x, w, b), kRelativeTolerance) << where;
+  for (const auto& [isa, prefetch] : isa_variants()) {
+    const auto fast = make("linear/cpu_small_batch", {{"isa", ParamValue(isa)}, {"prefetch", ParamValue(prefetch)}});
+    for (std::int64_t rows = 1; rows <= 17; ++rows) {
+      for (const auto& [in, out] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+               {1, 1}, {7, 5}, {8, 8}, {13, 9}, {16, 7}, {64, 33}, {127, 130}, {256, 257}, {1376, 40}}) {
+        for (const bool with_bias : {false, true}) {
+          const at::Tensor x = randn({rows, in});
+          const at::Tensor w = randn({out, in});
+          const at::Tensor b = with_bias ? randn({out}) : at::Tensor();
+          const std::string where = "isa=" + isa + (prefetch ? "" : " no prefetch") + " M=" + std::to_string(rows) + " K=" + std::to_string(in) +
+                                    " N=" + std::to_string(out) + (with_bias ? " bias" : "");
+          const at::Tensor y = fast->linear(x, w, b);
+          ASSERT_EQ(y.sizes(), (std::vector<std::int64_t>{rows, out})) << where;
+          EXPECT_EQ(y.scalar_type(), at::kFloat) << where;
+          EXPECT_LE(scaled_error(y, x, w, b), kRelativeTolerance) << where;
+          EXPECT_LE(scaled_error(reference->linear(x, w, b), x, w, b), kRelativeTolerance) << where;
+        }
       }
     }
+  }
+}
+
+// Large enough that the blocks of weight rows are spread over threads, for every tile
+// width (M = 1..8 choose different block sizes on the AVX-512 path).
+TEST_F(LinearTest, ParallelBlocksCoverEveryOutput) {
+  for (const std::string& isa : supported_isas()) {
+    const auto fast = make("linear/cpu_small_batch", {{"isa", ParamValue(isa)}});
+    const at::Tensor w = randn({1001, 520});
+    const at::Tensor b = randn({1001});
+    for (std::int64_t rows = 1; rows <= 16; ++rows) {
+      const at::Tensor x = randn({rows, 520});
+      EXPECT_LE(scaled_error(fast->linear(x, w, b), x, w, b), kRelativeTolerance)
+          << "isa=" << isa << " M=" << rows;
+    }
+  }
+}
+
+TEST_F(LinearTest, IsaIsCheckedByName) {
+  EXPECT_THAT([&] { make("linear/cpu_small_batch", {{"isa", ParamValue(std::string("sse9"))}}); },
+              ::testing::ThrowsMessage<specrouter::ConfigError>(
+                  HasSubstr("unknown isa 'sse9' (expected one of auto, avx512, avx2, baseline)")));
+  const std::vector<std::string> isas = supported_isas();
+  for (const std::string isa : {"avx512", "avx2"}) {
+    if (std::find(isas.begin(), isas.end(), isa) != isas.end()) continue;
+    EXPECT_THAT([&] { make("linear/cpu_small_batch", {{"isa", ParamValue(isa)}}); },
+                ::testing::ThrowsMessage<specrouter::ConfigError>(HasSubstr("not supported by this CPU")));
   }
 }
 

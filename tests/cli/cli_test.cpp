@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli_test_util.h"
@@ -16,6 +17,8 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+using specrouter::testing::read_results;
+using specrouter::testing::results_column;
 using specrouter::testing::run_cli;
 using Result = specrouter::testing::CliResult;
 
@@ -99,41 +102,45 @@ TEST_F(CliTest, CfgJobPrintsComposedConfigWithoutRunning) {
 TEST_F(CliTest, DefaultExperimentRunsAndWritesItsFolder) {
   const Result result = run_cli(args({}));
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_THAT(result.output, HasSubstr("plan [target]"));
+  EXPECT_THAT(result.output, HasSubstr("plan target:"));
   EXPECT_TRUE(fs::exists(work_ / "checkpoint" / "config.json"));
   EXPECT_TRUE(fs::exists(work_ / "checkpoint" / "model.safetensors"));
   const std::string config = read_file(work_ / "out" / ".specrouter" / "config.yaml");
   EXPECT_THAT(config, HasSubstr("max_new_tokens: 3"));
   EXPECT_THAT(read_file(work_ / "out" / ".specrouter" / "overrides.yaml"), HasSubstr("- workload.max_new_tokens=3"));
-  const std::string summary = read_file(work_ / "out" / "summary.yaml");
-  EXPECT_THAT(summary, HasSubstr("new_tokens: 12"));  // 4 prompts x 3 tokens
-  EXPECT_THAT(summary, HasSubstr("id: repeat-1"));
+  const nlohmann::json results = read_results(work_ / "out" / "results.h5");
+  ASSERT_FALSE(results.is_null());
+  EXPECT_EQ(results["summary"]["requests"], 48);  // the mixed workload: 4 prompt sets of 12
+  EXPECT_THAT(result.output, HasSubstr("repetitive-12"));
+}
+
+// Each request's generated tokens by id, from a results file.
+std::map<std::string, std::vector<std::int64_t>> output_tokens(const fs::path& file) {
+  const nlohmann::json results = read_results(file);
+  std::map<std::string, std::vector<std::int64_t>> tokens;
+  const nlohmann::json ids = results_column(results, "output_tokens", "id");
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    tokens[ids[i].get<std::string>()].push_back(results_column(results, "output_tokens", "token")[i].get<std::int64_t>());
+  }
+  return tokens;
 }
 
 TEST_F(CliTest, SameSeedGivesSameTokens) {
-  const Result first = run_cli(args({"workload.sampling.temperature=0.8", "run.seed=3"}));
+  const Result first = run_cli(args({"workload=smoke", "workload.sampling.temperature=0.8", "run.seed=3"}));
   ASSERT_EQ(first.exit_code, 0) << first.output;
-  const std::string summary = read_file(work_ / "out" / "summary.yaml");
+  const auto tokens = output_tokens(work_ / "out" / "results.h5");
   fs::remove_all(work_ / "out");
-  ASSERT_EQ(run_cli(args({"workload.sampling.temperature=0.8", "run.seed=3"})).exit_code, 0);
-  auto tokens = [](const std::string& text) {  // the output_tokens lines only (timings differ)
-    std::string lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-      if (line.find("output_tokens") != std::string::npos) lines += line + "\n";
-    }
-    return lines;
-  };
-  EXPECT_FALSE(tokens(summary).empty());
-  EXPECT_EQ(tokens(summary), tokens(read_file(work_ / "out" / "summary.yaml")));
+  ASSERT_EQ(run_cli(args({"workload=smoke", "workload.sampling.temperature=0.8", "run.seed=3"})).exit_code, 0);
+  EXPECT_EQ(tokens.size(), 4u);
+  EXPECT_EQ(tokens, output_tokens(work_ / "out" / "results.h5"));
 }
 
 TEST_F(CliTest, MultirunWritesOneFolderPerJob) {
-  const Result result = run_cli(args({"-m", "run.seed=0,1", "workload.max_new_tokens=2,3"}));
+  const Result result = run_cli(args({"-m", "run.seed=0,1", "workload.max_new_tokens=2,3", "workload=smoke"}));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   for (int job = 0; job < 4; ++job) {
     const fs::path folder = work_ / "sweep" / std::to_string(job);
-    EXPECT_TRUE(fs::exists(folder / "summary.yaml")) << folder;
+    EXPECT_TRUE(fs::exists(folder / "results.h5")) << folder;
     EXPECT_TRUE(fs::exists(folder / ".specrouter" / "config.yaml")) << folder;
   }
   // Hydra's order: the first sweep varies slowest.
@@ -154,10 +161,10 @@ TEST_F(CliTest, UnknownParameterFailsNamingKeyFileAndSuggestion) {
 }
 
 TEST_F(CliTest, MalformedYamlFailsWithFileLineAndColumn) {
-  std::ofstream(work_ / "configs" / "workload" / "smoke.yaml") << "max_new_tokens: 3\nprompts: [\n  {id: a\n";
+  std::ofstream(work_ / "configs" / "workload" / "mixed.yaml") << "max_new_tokens: 3\nprompts: [\n  {id: a\n";
   const Result result = run_cli(args({}));
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_THAT(result.output, HasSubstr("workload/smoke.yaml:"));
+  EXPECT_THAT(result.output, HasSubstr("workload/mixed.yaml:"));
   EXPECT_THAT(result.output, HasSubstr("YAML syntax error"));
 }
 
@@ -172,7 +179,7 @@ TEST_F(CliTest, UnknownPluginAndGroupOptionAreNamed) {
 
 TEST_F(CliTest, KernelsAreChosenByConfig) {
   // The reference kernels run the same experiment (slowly).
-  const Result reference = run_cli(args({"kernels=reference"}));
+  const Result reference = run_cli(args({"kernels=reference", "workload=smoke"}));
   EXPECT_EQ(reference.exit_code, 0) << reference.output;
   // An unknown implementation or operation is named with its key and file.
   const Result impl = run_cli(args({"kernels.paged_attention=gpu"}));
@@ -191,30 +198,29 @@ TEST_F(CliTest, KernelsAreChosenByConfig) {
 TEST_F(CliTest, SpeculativePlansCommitWhatTheTargetAloneWould) {
   auto run_pair = [&](std::vector<std::string> extra) {
     std::vector<std::string> all = args({"pool=tiny_pair", "pool.models[1].path=" + (work_ / "target").string(),
-                                         "workload.max_new_tokens=16"});
+                                         "workload=smoke", "workload.max_new_tokens=16"});
     all.insert(all.end(), extra.begin(), extra.end());
     fs::remove_all(work_ / "out");
     const Result result = run_cli(all);
     EXPECT_EQ(result.exit_code, 0) << result.output;
-    return read_file(work_ / "out" / "summary.yaml");
+    return read_results(work_ / "out" / "results.h5");
   };
-  auto tokens = [](const std::string& text) {
-    std::string lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-      if (line.find("output_tokens") != std::string::npos) lines += line + "\n";
+  const auto tokens = [](const nlohmann::json& results) {
+    std::map<std::string, std::vector<std::int64_t>> by_id;
+    const nlohmann::json ids = results_column(results, "output_tokens", "id");
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      by_id[ids[i].get<std::string>()].push_back(results_column(results, "output_tokens", "token")[i].get<std::int64_t>());
     }
-    return lines;
+    return by_id;
   };
-  const std::string plain = run_pair({"drafter=null"});
-  const std::string two_level = run_pair({"drafter=null", "scheduler.chain=[draft,target]", "scheduler.draft_lengths=[3]"});
-  const std::string lookup = run_pair({});  // the n-gram drafter below the target
-  ASSERT_FALSE(tokens(plain).empty());
+  const nlohmann::json plain = run_pair({"drafter=null"});
+  const nlohmann::json two_level = run_pair({"drafter=null", "scheduler.chain=[draft,target]", "scheduler.draft_lengths=[3]"});
+  const nlohmann::json lookup = run_pair({});  // the n-gram drafter below the target
+  ASSERT_EQ(tokens(plain).size(), 4u);
   EXPECT_EQ(tokens(two_level), tokens(plain));
   EXPECT_EQ(tokens(lookup), tokens(plain));
-  EXPECT_THAT(two_level, HasSubstr("[draft, target]"));
-  EXPECT_THAT(two_level, HasSubstr("model: target"));  // acceptance of the draft's tokens
-  EXPECT_THAT(two_level, HasSubstr("acceptance:"));
+  EXPECT_THAT(two_level["summary"]["plans"].get<std::string>(), HasSubstr("draft:3>target"));
+  EXPECT_TRUE(two_level["summary"]["acceptance/draft"].is_number_float());  // acceptance of the draft's tokens
 }
 
 // An adaptive run saves what it learned; replaying with that profile frozen makes the
@@ -222,20 +228,24 @@ TEST_F(CliTest, SpeculativePlansCommitWhatTheTargetAloneWould) {
 TEST_F(CliTest, AFrozenProfileReplaysTheSameDecisions) {
   auto run_greedy = [&](const std::vector<std::string>& extra) {
     std::vector<std::string> all = args({"pool=tiny_pair", "pool.models[1].path=" + (work_ / "target").string(),
-                                         "drafter=null", "scheduler=greedy", "workload.max_new_tokens=12"});
+                                         "drafter=null", "scheduler=greedy", "workload=smoke",
+                                         "workload.max_new_tokens=12"});
     all.insert(all.end(), extra.begin(), extra.end());
     fs::remove_all(work_ / "out");
     const Result result = run_cli(all);
     EXPECT_EQ(result.exit_code, 0) << result.output;
-    const std::string summary = read_file(work_ / "out" / "summary.yaml");
-    return summary.substr(0, summary.find("summary:"));  // plans and outputs, not timings
+    const nlohmann::json results = read_results(work_ / "out" / "results.h5");
+    // Plans and outputs, not timings.
+    return nlohmann::json{{"plans", results_column(results, "steps", "plan")},
+                          {"batches", results_column(results, "steps", "batch_size")},
+                          {"tokens", results_column(results, "output_tokens", "token")}};
   };
   run_greedy({});
   ASSERT_TRUE(fs::exists(work_ / "out" / "profile.json"));
   fs::copy_file(work_ / "out" / "profile.json", work_ / "learned.json");
-  const std::string first = run_greedy({"scheduling.profile=" + (work_ / "learned.json").string()});
-  const std::string second = run_greedy({"scheduling.profile=" + (work_ / "learned.json").string()});
-  EXPECT_THAT(first, HasSubstr("plans:"));
+  const nlohmann::json first = run_greedy({"scheduling.profile=" + (work_ / "learned.json").string()});
+  const nlohmann::json second = run_greedy({"scheduling.profile=" + (work_ / "learned.json").string()});
+  EXPECT_FALSE(first["plans"].empty());
   EXPECT_EQ(first, second);
   std::ofstream(work_ / "broken.json") << "{\"format\": ";
   fs::remove_all(work_ / "out");

@@ -1,5 +1,6 @@
 #include "cli_test_util.h"
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +43,25 @@ std::string command_line(const std::vector<std::string>& args, const std::string
 }
 
 }  // namespace
+
+nlohmann::json read_results(const fs::path& file) {
+  const std::string command = quote(SPECROUTER_H5PY_PYTHON) + " " +
+                              quote((fs::path(SPECROUTER_SOURCE_DIR) / "scripts" / "read_results.py").string()) + " " +
+                              quote(file.string()) + " 2>&1";
+  const CliResult result = run_shell(command);
+  if (result.exit_code != 0) {
+    ADD_FAILURE() << command << " exited with " << result.exit_code << ":\n" << result.output;
+    return nlohmann::json();
+  }
+  return nlohmann::json::parse(result.output);
+}
+
+nlohmann::json results_column(const nlohmann::json& results, const std::string& table, const std::string& column) {
+  if (!results.contains("tables") || !results["tables"].contains(table) || !results["tables"][table].contains(column)) {
+    return nlohmann::json::array();
+  }
+  return results["tables"][table][column];
+}
 
 CliResult run_cli(const std::vector<std::string>& args, const std::string& env) {
   return run_shell(command_line(args, env) + " 2>&1");

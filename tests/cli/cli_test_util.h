@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "specrouter/model/model_config.h"
 
 namespace specrouter::testing {
@@ -25,6 +27,14 @@ CliResult run_cli_split(const std::vector<std::string>& args);
 
 /// The whole text of a file ("" when it cannot be read).
 std::string read_text(const std::filesystem::path& path);
+
+/// A results file read back with h5py (scripts/read_results.py with the system Python) as
+/// JSON: {"metadata", "summary", "groups", "tables": {table: {column: [values]}}, "layout"};
+/// NaN reads as null. Adds a test failure and returns null when the reader fails.
+nlohmann::json read_results(const std::filesystem::path& file);
+
+/// The column `column` of table `table` of read_results() output (an empty array when absent).
+nlohmann::json results_column(const nlohmann::json& results, const std::string& table, const std::string& column);
 
 /// A small random Llama with the byte-level tokenizer (vocabulary 259: 256 bytes and
 /// <bos> 256, <eos> 257, <pad> 258), `layers` layers.

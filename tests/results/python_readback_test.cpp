@@ -81,8 +81,14 @@ TEST_F(ResultsReadBack, EveryValueReadsBackAsWritten) {
   const std::vector<RequestRecord> requests = sample_requests();
   const std::vector<StepRecord> steps = sample_steps();
   const std::vector<EstimateRecord> estimates = sample_estimates();
+  const std::vector<EventRecord> events = {{1.5, 2, "slowdown", "draft x4 for 3 s"},
+                                           {4.5, 6, "slowdown_end", "draft back to full speed ✓"},
+                                           {5.0, 7, "workload_class", "requests of class code from now on"}};
+  const std::vector<OutputTokensRecord> outputs = {{"req-0", {5, 6, 7}}, {"req-1", {}}, {"req-2", {258}}};
   {
     ResultsWriter writer(path, sample_metadata(), {.chunk_rows = 2});  // tables span several chunks
+    for (const EventRecord& event : events) writer.add_event(event);
+    for (const OutputTokensRecord& output : outputs) writer.add_output_tokens(output);
     for (const StepRecord& step : steps) writer.add_step(step);
     for (const RequestRecord& request : requests) writer.add_request(request);
     for (const EstimateRecord& estimate : estimates) writer.add_estimate(estimate);
@@ -97,7 +103,8 @@ TEST_F(ResultsReadBack, EveryValueReadsBackAsWritten) {
 
   EXPECT_EQ(file["attributes"], json({{"format", "specrouter-results"}, {"format_version", 1}}));
   EXPECT_THAT(file["groups"].get<std::vector<std::string>>(),
-              ElementsAre("estimates", "metadata", "model_calls", "requests", "step_levels", "steps", "summary"));
+              ElementsAre("estimates", "events", "metadata", "model_calls", "output_tokens", "requests", "step_levels",
+                          "steps", "summary"));
 
   const RunMetadata metadata = sample_metadata();
   const json& meta = file["metadata"];
@@ -186,6 +193,19 @@ TEST_F(ResultsReadBack, EveryValueReadsBackAsWritten) {
     texts["estimates/plan"].push_back(e.plan);
     reals["estimates/predicted_seconds_per_token"].push_back(e.predicted_seconds_per_token);
     reals["estimates/measured_seconds_per_token"].push_back(e.measured_seconds_per_token);
+  }
+  for (const EventRecord& e : events) {
+    reals["events/time_seconds"].push_back(e.time_seconds);
+    ints["events/step"].push_back(e.step);
+    texts["events/kind"].push_back(e.kind);
+    texts["events/description"].push_back(e.description);
+  }
+  for (const OutputTokensRecord& o : outputs) {
+    for (std::size_t i = 0; i < o.tokens.size(); ++i) {
+      texts["output_tokens/id"].push_back(o.id);
+      ints["output_tokens/position"].push_back(static_cast<std::int64_t>(i));
+      ints["output_tokens/token"].push_back(o.tokens[i]);
+    }
   }
   EXPECT_EQ(ints["step_levels/sequence"].size(), 2u + 3u + 4u + 1u) << "the fixture covers levels 1..3 and per sequence";
   std::size_t columns_checked = 0;

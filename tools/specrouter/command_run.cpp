@@ -1,15 +1,24 @@
 // `specrouter run` (also `specrouter [OVERRIDES...]`): compose the config, load and
 // validate the plugins it names, create the output folder, and run the experiment; with
-// -m, once per job of the sweep.
+// -m, once per job of the sweep: resuming an interrupted sweep of the same command,
+// showing progress, sharing the jobs among MPI ranks, and going on past failed jobs.
+#include <unistd.h>
+
+#include <exception>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 #include "command.h"
 #include "experiment.h"
 #include "plugin_setup.h"
+#include "process_group.h"
 #include "specrouter/config/compose.h"
 #include "specrouter/config/multirun.h"
 #include "specrouter/config/output_dir.h"
+#include "specrouter/error.h"
+#include "sweep_folder.h"
+#include "sweep_progress.h"
 
 namespace specrouter::cli {
 namespace {
@@ -27,7 +36,13 @@ constexpr const char* kHelp =
     "  ++a.b=value        set or add                       (++run.threads=2)\n"
     "  ~a.b               delete a key                     (~drafter)\n\n"
     "options:\n"
-    "  -m, --multirun         sweep comma lists and range(start,stop,step): one job per combination\n"
+    "  -m, --multirun         sweep comma lists and range(start,stop,step): one job per combination,\n"
+    "                         each into <run.sweep_dir>/<job>; the same command again resumes an\n"
+    "                         interrupted sweep, skipping jobs whose folder holds results.h5; a\n"
+    "                         failed job is reported and the others go on (exit 1 at the end);\n"
+    "                         under `mpirun -n N` job j runs on rank j mod N\n"
+    "  --progress MODE        sweep progress: auto (a bar on a terminal, plain lines otherwise),\n"
+    "                         bar, or lines\n"
     "  --cfg job              print the composed config and exit\n"
     "  --config-dir DIR       config folder (default: ./configs, else the source tree's)\n"
     "  --config-name NAME     primary config without .yaml (default: config)\n"
@@ -38,6 +53,7 @@ struct RunOptions {
   std::string config_name = "config";
   bool multirun = false;
   bool print_config = false;
+  std::string progress = "auto";
   std::vector<fs::path> plugin_paths;
   std::vector<std::string> overrides;
 };
@@ -67,6 +83,14 @@ bool parse_options(std::span<const std::string> args, RunOptions& options) {
         return false;
       }
       options.print_config = true;
+    } else if (arg == "--progress") {
+      const std::string* mode = value("--progress");
+      if (!mode) return false;
+      if (*mode != "auto" && *mode != "bar" && *mode != "lines") {
+        std::cerr << "specrouter run: --progress is auto, bar or lines, not '" << *mode << "'\n";
+        return false;
+      }
+      options.progress = *mode;
     } else if (arg == "--config-dir") {
       const std::string* dir = value("--config-dir");
       if (!dir) return false;
@@ -90,6 +114,99 @@ bool parse_options(std::span<const std::string> args, RunOptions& options) {
   return true;
 }
 
+// Rank 0 picks the sweep folder (resuming an unfinished one of the same command) and
+// writes its manifest; every rank gets the time the folder is named after, so all agree
+// on it. Returns the time every job composes with.
+SweepClock::time_point agree_on_sweep(const RunOptions& options, const std::vector<Job>& jobs,
+                                      const ProcessGroup& group, std::ostream& log) {
+  constexpr std::int64_t kRootFailed = std::numeric_limits<std::int64_t>::min();
+  std::int64_t now_ns = kRootFailed;
+  std::exception_ptr failure;
+  if (group.is_root()) {
+    try {
+      const SweepCommand command{fs::absolute(options.config_dir).lexically_normal(), options.config_name,
+                                 options.overrides};
+      const auto folder_at = [&](SweepClock::time_point now) {
+        const ComposedConfig first = compose(ComposeRequest{options.config_dir, options.config_name, jobs.front().overrides, now});
+        return output_dir_of(first, OutputDirOptions{{}, std::size_t{0}}).parent_path();
+      };
+      const SweepLocation location = locate_sweep(command, jobs.size(), SweepClock::now(), folder_at);
+      write_sweep_manifest(location, command, jobs.size());
+      log << "sweep: " << location.folder.string() << " (" << jobs.size() << " jobs"
+          << (location.resumed ? ", resuming an unfinished sweep of the same command" : "")
+          << (group.size() > 1 ? ", over " + std::to_string(group.size()) + " MPI ranks" : "") << ")\n";
+      now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(location.now.time_since_epoch()).count();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  now_ns = group.broadcast_from_root(now_ns);
+  if (failure) std::rethrow_exception(failure);
+  if (now_ns == kRootFailed) throw Error("rank 0 could not prepare the sweep folder (its message says why)");
+  return SweepClock::time_point(std::chrono::duration_cast<SweepClock::duration>(std::chrono::nanoseconds(now_ns)));
+}
+
+// Composes job `job` and runs it into its folder.
+void run_job(const RunOptions& options, const Registries& registries, const Job& job,
+             SweepClock::time_point now, bool multirun) {
+  ComposeRequest request{options.config_dir, options.config_name, job.overrides, now};
+  ComposedConfig config = compose(request);
+  // Every component is checked before the folder exists: a typo costs nothing.
+  ExperimentComponents components = build_components(config, registries);
+  OutputDirOptions where;
+  if (multirun) where.job_number = job.number;
+  const fs::path output_dir = prepare_output_dir(config, where);
+  std::cout << "output: " << output_dir.string() << "\n";
+  run_experiment(config, components, output_dir, std::cout);
+}
+
+int run_sweep(const RunOptions& options, const std::vector<Job>& jobs) {
+  ProcessGroup group;
+  const SweepClock::time_point now = agree_on_sweep(options, jobs, group, std::cout);
+  Registries registries;
+  load_plugins(registries, options.plugin_paths, std::cerr);
+
+  std::vector<const Job*> mine;  // job j runs on rank j mod size
+  for (const Job& job : jobs) {
+    if (job.number % static_cast<std::size_t>(group.size()) == static_cast<std::size_t>(group.rank())) mine.push_back(&job);
+  }
+  const ProgressStyle style = options.progress == "bar"     ? ProgressStyle::kBar
+                              : options.progress == "lines" ? ProgressStyle::kLines
+                                                            : progress_style_for(STDOUT_FILENO);
+  const std::string label =
+      group.size() > 1 ? "sweep rank " + std::to_string(group.rank()) + "/" + std::to_string(group.size()) : "sweep";
+  SweepProgress progress(std::cout, style, mine.size(), label);
+  std::vector<std::size_t> failed;
+  for (const Job* job : mine) {
+    const auto started = std::chrono::steady_clock::now();
+    bool succeeded = false;
+    try {
+      const ComposedConfig config = compose(ComposeRequest{options.config_dir, options.config_name, job->overrides, now});
+      if (job_finished(output_dir_of(config, OutputDirOptions{{}, job->number}))) {
+        progress.skipped(job->number, jobs.size());
+        continue;
+      }
+      std::cout << "[" << label << "] job " << job->number + 1 << "/" << jobs.size() << " starts\n";
+      run_job(options, registries, *job, now, true);
+      succeeded = true;
+    } catch (const std::exception& e) {
+      // One bad job (a value only it uses, a model that does not fit) must not cost the others.
+      std::cerr << "[" << label << "] job " << job->number + 1 << "/" << jobs.size() << " failed: " << e.what() << "\n";
+      failed.push_back(job->number);
+    }
+    progress.finished(job->number, jobs.size(), succeeded,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  if (!failed.empty()) {
+    std::string numbers;
+    for (std::size_t number : failed) numbers += (numbers.empty() ? "" : ", ") + std::to_string(number + 1);
+    std::cerr << "[" << label << "] " << failed.size() << " of " << mine.size() << " jobs failed (jobs " << numbers
+              << "); rerun the same command to retry them\n";
+    return kExitFailure;
+  }
+  return kExitSuccess;
+}
+
 int run_command(std::span<const std::string> args) {
   if (wants_help(args)) {
     std::cout << kHelp;
@@ -104,28 +221,21 @@ int run_command(std::span<const std::string> args) {
   // Expanding first means a malformed sweep fails before anything is loaded or written.
   std::vector<Job> jobs = options.multirun ? expand_multirun(options.overrides)
                                            : std::vector<Job>{Job{0, options.overrides}};
-  const auto now = std::chrono::system_clock::now();  // one sweep folder for all jobs
+  const auto now = std::chrono::system_clock::now();
 
-  Registries registries;
-  if (!options.print_config) load_plugins(registries, options.plugin_paths, std::cerr);
-
-  for (const Job& job : jobs) {
-    ComposeRequest request{options.config_dir, options.config_name, job.overrides, now};
-    ComposedConfig config = compose(request);
-    if (options.print_config) {
+  if (options.print_config) {
+    for (const Job& job : jobs) {
+      ComposedConfig config = compose(ComposeRequest{options.config_dir, options.config_name, job.overrides, now});
       if (options.multirun) std::cout << "# job " << job.number << "\n";
       std::cout << config.to_yaml() << "\n";
-      continue;
     }
-    // Every component is checked before the folder exists: a typo costs nothing.
-    ExperimentComponents components = build_components(config, registries);
-    OutputDirOptions where;
-    if (options.multirun) where.job_number = job.number;
-    const fs::path output_dir = prepare_output_dir(config, where);
-    if (options.multirun) std::cout << "[job " << job.number + 1 << "/" << jobs.size() << "] ";
-    std::cout << "output: " << output_dir.string() << "\n";
-    run_experiment(config, components, output_dir, std::cout);
+    return kExitSuccess;
   }
+  if (options.multirun) return run_sweep(options, jobs);
+
+  Registries registries;
+  load_plugins(registries, options.plugin_paths, std::cerr);
+  run_job(options, registries, jobs.front(), now, false);
   return kExitSuccess;
 }
 

@@ -2,9 +2,11 @@
 #include "pool.h"
 
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 
 #include "specrouter/config/validate.h"
 #include "specrouter/error.h"
@@ -66,6 +68,40 @@ c10::ScalarType parse_dtype(const ComposedConfig& config, const std::string& pat
   if (name == "bfloat16") return c10::ScalarType::BFloat16;
   if (name == "float64") return c10::ScalarType::Double;
   throw ConfigError(config.describe_key(path) + ": dtype must be float32, bfloat16 or float64, not '" + name + "'");
+}
+
+// Where model `name` of entry `entry` lives (`device:`, default cpu). A device this
+// machine lacks is refused here, naming the model and the key, rather than deep in
+// libtorch while the weights load.
+c10::Device parse_device(const ComposedConfig& config, const std::string& entry, const std::string& name) {
+  const std::string path = entry + ".device";
+  const YAML::Node node = config.find(path);
+  if (!node.IsDefined() || node.IsNull()) return c10::Device(c10::DeviceType::CPU);
+  if (!node.IsScalar()) throw ConfigError(config.describe_key(path) + ": model '" + name + "': expected a device name");
+  const std::string text = node.Scalar();
+  std::optional<c10::Device> device;
+  try {
+    device.emplace(text);
+  } catch (const std::exception&) {
+    throw ConfigError(config.describe_key(path) + ": model '" + name + "': '" + text +
+                      "' is not a device (cpu, cuda, cuda:0, ...)");
+  }
+  if (device->is_cuda()) {
+    const std::int64_t gpus = torch::cuda::is_available() ? static_cast<std::int64_t>(torch::cuda::device_count()) : 0;
+    if (gpus == 0) {
+      throw ConfigError(config.describe_key(path) + ": model '" + name + "' is placed on '" + text +
+                        "' but CUDA is not available here (a libtorch without CUDA, or no visible GPU); "
+                        "use device: cpu");
+    }
+    if (device->has_index() && device->index() >= gpus) {
+      throw ConfigError(config.describe_key(path) + ": model '" + name + "' is placed on '" + text + "' but only " +
+                        std::to_string(gpus) + " CUDA device(s) are visible");
+    }
+  } else if (!device->is_cpu()) {
+    throw ConfigError(config.describe_key(path) + ": model '" + name + "': device '" + text +
+                      "' is not supported (cpu or cuda[:N])");
+  }
+  return *device;
 }
 
 // Writes a random-weight checkpoint (config.json from `random_init.config`, a byte-level
@@ -145,6 +181,8 @@ LoadedPool load_pool(const ComposedConfig& config, const ModelKernels& kernels, 
     for (const LoadedModel& other : pool.members) {
       if (other.name == member.name) throw ConfigError(config.describe_key(entry + ".name") + ": duplicate model name '" + member.name + "'");
     }
+    ModelOptions member_options = options;
+    member_options.device = parse_device(config, entry, member.name);
     member.path = scalar(config, entry + ".path");
     if (!fs::exists(member.path) && config.has(entry + ".random_init")) {
       create_random_checkpoint(config, entry, member.path, log);
@@ -152,7 +190,7 @@ LoadedPool load_pool(const ComposedConfig& config, const ModelKernels& kernels, 
     if (!fs::exists(member.path)) {
       throw ConfigError(config.describe_key(entry + ".path") + ": no checkpoint folder at " + member.path.string());
     }
-    member.model = load_model(member.path, options);
+    member.model = load_model(member.path, member_options);
     if (!pool.members.empty() && member.model->vocab_size() != pool.members.front().model->vocab_size()) {
       throw ConfigError(config.describe_key(entry + ".path") + ": model '" + member.name + "' has a vocabulary of " +
                         std::to_string(member.model->vocab_size()) + " tokens but '" + pool.members.front().name +

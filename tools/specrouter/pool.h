@@ -47,7 +47,9 @@ std::vector<PoolMember> register_kv_caches(StateManager& state, const std::vecto
 
 /// Loads every model of `pool.models` (creating a random-weight checkpoint first where
 /// an entry has `random_init` and its folder does not exist yet), computing with
-/// `kernels`, and the target's tokenizer. Throws ConfigError / CheckpointError naming the entry and the problem,
+/// `kernels`, each on its `device` (`pool.models[i].device`: cpu, the default, or
+/// cuda[:N]; a device this machine lacks is a ConfigError naming the model and the key),
+/// and the target's tokenizer. Throws ConfigError / CheckpointError naming the entry and the problem,
 /// e.g. two models whose vocabularies differ.
 LoadedPool load_pool(const ComposedConfig& config, const ModelKernels& kernels, std::ostream& log);
 

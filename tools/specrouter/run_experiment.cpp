@@ -1,33 +1,29 @@
-// Running an experiment: the workload's prompts through the plans the scheduler chooses
-// step by step (learning from the run's measurements, or from a frozen profile), decoded
-// by the step executor (the drafter below the chain, the verifier at every
-// level), with timings and acceptance, into <output_dir>/summary.yaml.
+// Running an experiment: the workload's requests served with continuous batching, each
+// step planned by the scheduler (learning from the run's measurements, or from a frozen
+// profile) and decoded by the step executor (the drafter below the chain, the verifier
+// at every level), with the configured events injected, into <output_dir>/results.h5.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <iomanip>
+#include <thread>
 
+#include "continuous_batching.h"
 #include "experiment.h"
 #include "pool.h"
+#include "run_events.h"
+#include "run_recorder.h"
 #include "scheduled_generation.h"
 #include "specrouter/error.h"
-#include "specrouter/decoding/speculative_generate.h"
-#include "specrouter/decoding/step_executor.h"
-#include "specrouter/model/generate.h"
 #include "specrouter/model/threads.h"
+#include "specrouter/results/run_environment.h"
+#include "workload.h"
 
 namespace specrouter::cli {
 namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-struct Request {
-  std::string id;
-  std::string request_class;
-  std::string text;
-};
 
 template <class T>
 T value_or(const ComposedConfig& config, const std::string& path, T fallback) {
@@ -40,74 +36,81 @@ T value_or(const ComposedConfig& config, const std::string& path, T fallback) {
   }
 }
 
-std::vector<Request> read_prompts(const ComposedConfig& config) {
-  const YAML::Node prompts = config.at("workload.prompts");
-  if (!prompts.IsSequence() || prompts.size() == 0) {
-    throw ConfigError(config.describe_key("workload.prompts") + ": expected a non-empty list of {id, class, text}");
+// The prompts the KV caches must hold at once: the longest that fit, as many as a batch.
+std::vector<std::vector<TokenId>> worst_case_batch(const std::vector<ServedPrompt>& prompts, std::int64_t max_context,
+                                                   int max_batch_size) {
+  std::vector<std::vector<TokenId>> fitting;
+  for (const ServedPrompt& prompt : prompts) {
+    if (static_cast<std::int64_t>(prompt.tokens.size()) <= max_context) fitting.push_back(prompt.tokens);
   }
-  std::vector<Request> requests;
-  for (std::size_t i = 0; i < prompts.size(); ++i) {
-    const std::string entry = "workload.prompts[" + std::to_string(i) + "]";
-    for (const char* field : {"id", "class", "text"}) {
-      if (!config.has(entry + "." + field)) throw ConfigError(config.describe_key(entry) + ": missing field '" + field + "'");
-    }
-    requests.push_back({config.at(entry + ".id").as<std::string>(), config.at(entry + ".class").as<std::string>(),
-                        config.at(entry + ".text").as<std::string>()});
+  std::sort(fitting.begin(), fitting.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::vector<std::vector<TokenId>> batch;
+  for (std::size_t i = 0; !fitting.empty() && static_cast<int>(batch.size()) < max_batch_size; ++i) {
+    batch.push_back(fitting[i % fitting.size()]);
   }
-  return requests;
+  return batch;
 }
 
-// Writes under a temporary name and renames, so an interrupted run leaves no half file.
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path temporary = path.string() + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw Error("cannot write " + temporary.string());
-  }
-  fs::rename(temporary, path);
+// The leaderboard's row label: run.method, else the scheduler with its fixed plan and the
+// drafter ("target-only", "static [draft:3>target] +ngram", "greedy +ngram", "bandit").
+std::string method_name(const ComposedConfig& config, const std::string& scheduler, const std::string& drafter,
+                        const RunTotals& totals, bool baseline) {
+  const std::string configured = value_or<std::string>(config, "run.method", "");
+  if (!configured.empty()) return configured;
+  if (baseline) return "target-only";
+  std::string name = scheduler;
+  if (scheduler == "static" && totals.plan_order.size() == 1) name += " [" + totals.plan_order.front() + "]";
+  if (!drafter.empty()) name += " +" + drafter;
+  return name;
 }
-
-std::string describe_plan(const Plan& plan, const LoadedPool& pool) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < plan.chain.size(); ++i) text += (i ? ", " : "") + pool.members.at(plan.chain[i]).name;
-  return text + "]";
-}
-
 
 }  // namespace
 
 void run_experiment(const ComposedConfig& config, const ExperimentComponents& components,
                     const fs::path& output_dir, std::ostream& log) {
+  const std::string start_time = utc_timestamp_now();
   const int threads = set_compute_threads(value_or<int>(config, "run.threads", 0));
-  const std::vector<Request> requests = read_prompts(config);
-  LoadedPool pool = load_pool(config, components.kernels, log);
-
-  GenerationOptions options;
-  options.max_new_tokens = value_or<std::int64_t>(config, "workload.max_new_tokens", 32);
-  options.sampling.temperature = value_or<double>(config, "workload.sampling.temperature", 0.0);
-  options.sampling.top_k = value_or<std::int64_t>(config, "workload.sampling.top_k", 0);
-  options.sampling.top_p = value_or<double>(config, "workload.sampling.top_p", 1.0);
-  options.seed = value_or<std::uint64_t>(config, "run.seed", 0);
-  options.eos_token_ids = pool.eos_token_ids;
-
+  const fs::path source_dir = SPECROUTER_SOURCE_DIR;
+  // Everything read from files is checked before any model loads.
+  const Workload workload = read_workload(config, source_dir);
+  std::vector<RunEvent> events = read_events(config);
   if (!components.scheduler) throw ConfigError("the config selects no scheduler (section `scheduler`)");
   if (!components.verifier) throw ConfigError("the config selects no verifier (section `verifier`)");
-  const std::vector<PoolModel> view = pool.scheduler_view();
+  const auto seed = value_or<std::uint64_t>(config, "run.seed", 0);
+  const std::string scheduler_name = value_or<std::string>(config, "scheduler.plugin", "");
+  const std::string drafter_name = components.drafter ? value_or<std::string>(config, "drafter.plugin", "drafter") : "";
 
-  std::vector<std::vector<TokenId>> prompts;
-  for (const Request& request : requests) prompts.push_back(pool.tokenizer->encode(request.text, true));
+  LoadedPool pool = load_pool(config, components.kernels, log);
+  std::vector<ServedPrompt> prompts;
+  std::int64_t longest_output = 0;
+  for (const WorkloadPrompt& prompt : workload.prompts) {
+    prompts.push_back({prompt.id, prompt.request_class, pool.tokenizer->encode(prompt.prompt, true), prompt.max_new_tokens});
+    longest_output = std::max(longest_output, prompt.max_new_tokens);
+  }
 
-  // Every pool model's KV cache lives in one state manager, sized for the whole workload
+  // Every pool model's KV cache lives in one state manager, sized for the fullest batch
   // (drafts of up to 32 tokens beyond max_new_tokens).
   constexpr std::int64_t kDraftSlack = 32;
   StateManager state;
   std::vector<PoolMember> members =
-      register_kv_caches(state, pool.members, prompts, options.max_new_tokens, kDraftSlack, components.kernels);
+      register_kv_caches(state, pool.members, worst_case_batch(prompts, pool.target().max_context(), workload.max_batch_size),
+                         longest_output, kDraftSlack, components.kernels);
+  // Every model can be slowed down by an event; at factor 1 the wrapper only forwards.
+  std::vector<std::unique_ptr<SlowableModel>> slowable;
+  std::map<std::string, SlowableModel*> by_name;
   std::vector<std::string> names;
-  for (const PoolMember& member : members) names.push_back(member.name);
+  for (PoolMember& member : members) {
+    slowable.push_back(std::make_unique<SlowableModel>(*member.model));
+    member.model = slowable.back().get();
+    by_name[member.name] = slowable.back().get();
+    names.push_back(member.name);
+  }
+  EventSchedule schedule(std::move(events), by_name, [&](const std::string& request_class) {
+    return std::any_of(prompts.begin(), prompts.end(), [&](const ServedPrompt& p) { return p.request_class == request_class; });
+  });
+
   StepExecutorOptions executor_options;
-  executor_options.sampling = options.sampling;
+  executor_options.sampling = {.temperature = workload.temperature, .top_k = workload.top_k, .top_p = workload.top_p};
   executor_options.drafter_length = value_or<int>(config, "speculation.drafter_length", 4);
   StepExecutor executor(ModelPool(std::move(members)), state, components.verifier, components.drafter,
                         executor_options);
@@ -118,80 +121,84 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   OnlineEstimates estimates =
       profile.empty() ? OnlineEstimates(names, adaptive_estimates_options()) : OnlineEstimates::load(profile, names);
 
-  SpeculativeGenerationOptions generation;
-  generation.max_new_tokens = options.max_new_tokens;
-  generation.seed = options.seed;
-  generation.eos_token_ids = options.eos_token_ids;
-  const std::function<double()> wall_clock = [] {
+  RunRecorder recorder(output_dir / "results.h5", run_metadata(config, source_dir, start_time), names, drafter_name);
+  std::int64_t plain_steps = 0;  // steps that ran the target alone
+  BatchingOptions options;
+  options.max_batch_size = workload.max_batch_size;
+  options.arrival = workload.arrival;
+  options.requests = workload.requests;
+  options.seed = seed;
+  options.eos_token_ids = pool.eos_token_ids;
+  options.request_class = [&] { return schedule.request_class(); };
+  options.before_step = [&](double now, std::int64_t step) {
+    for (const FiredEvent& event : schedule.advance(now, step)) {
+      recorder.record(event);
+      log << "event at " << std::fixed << std::setprecision(2) << event.time_seconds << " s, step " << event.step
+          << ": " << event.description << "\n";
+    }
+  };
+  options.on_step = [&](const ServedStep& step) {
+    recorder.record(step);
+    plain_steps += step.plan.chain.size() == 1;
+  };
+  options.on_request = [&](const ServedRequest& request) { recorder.record(request); };
+  const std::function<double()> clock = [] {
     return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
   };
-  const ScheduledRun run = run_scheduled(executor, prompts, *components.scheduler, view, &estimates, generation, wall_clock);
-  const std::vector<GenerationResult>& results = run.results;
-  const double seconds = run.seconds;
+  const std::function<void(double)> sleep = [](double seconds) {
+    if (seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  };
+
+  const double start = clock();
+  const std::vector<ServedRequest> served =
+      serve(executor, prompts, *components.scheduler, executor.pool().scheduler_view(), &estimates, options, clock, sleep);
+  const double seconds = clock() - start;
   estimates.save(output_dir / "profile.json");
 
-  // How often each plan ran, by pool names, in order of first use.
-  std::vector<std::pair<std::string, std::int64_t>> plans;
-  for (const ScheduledStep& step : run.steps) {
-    const std::string name = describe_plan(step.plan, pool);
-    auto found = std::find_if(plans.begin(), plans.end(), [&](const auto& p) { return p.first == name; });
-    if (found == plans.end()) {
-      plans.emplace_back(name, 1);
-    } else {
-      ++found->second;
+  const RunTotals& totals = recorder.totals();
+  const bool baseline = scheduler_name == "static" && !components.drafter && plain_steps == totals.steps;
+  const double tokens_per_second = seconds > 0 ? static_cast<double>(totals.new_tokens) / seconds : 0.0;
+  Summary summary = {
+      {"method", method_name(config, scheduler_name, drafter_name, totals, baseline)},
+      {"workload", workload.name},
+      {"pool", value_or<std::string>(config, "pool.name", "")},
+      {"target", names.back()},
+      {"baseline", std::int64_t{baseline ? 1 : 0}},
+      {"scheduler", scheduler_name},
+      {"drafter", drafter_name},
+      {"tokens_per_second", tokens_per_second},
+      {"new_tokens", totals.new_tokens},
+      {"seconds", seconds},
+      {"steps", totals.steps},
+      {"tau", totals.tau()},
+      {"requests", totals.requests},
+      {"refused_requests", totals.refused_requests},
+      {"max_batch_size", std::int64_t{workload.max_batch_size}},
+      {"seed", static_cast<std::int64_t>(seed)},
+      {"threads", std::int64_t{threads}},
+      {"plans", totals.plans()},
+  };
+  for (const auto& [model, counts] : totals.drafted_accepted) {
+    if (counts.first > 0) {
+      summary["acceptance/" + model] = static_cast<double>(counts.second) / static_cast<double>(counts.first);
     }
   }
-  const std::vector<LevelTotals>& levels = run.levels;
-  const std::int64_t steps = static_cast<std::int64_t>(run.steps.size());
-  const std::int64_t sequence_steps = run.sequence_steps;
+  recorder.finish(summary);
 
-  YAML::Emitter out;
-  std::int64_t total_new = 0;
-  out << YAML::BeginMap;
-  out << YAML::Key << "plans" << YAML::Value << YAML::BeginMap;
-  for (const auto& [name, count] : plans) out << YAML::Key << name << YAML::Value << count;
-  out << YAML::EndMap;
-  out << YAML::Key << "threads" << YAML::Value << threads;
-  out << YAML::Key << "requests" << YAML::Value << YAML::BeginSeq;
-  log << std::left << std::setw(14) << "request" << std::setw(12) << "class" << std::right << std::setw(8)
-      << "prompt" << std::setw(8) << "new" << "  finish\n";
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    const GenerationResult& result = results[i];
-    total_new += static_cast<std::int64_t>(result.tokens.size());
-    out << YAML::BeginMap << YAML::Key << "id" << YAML::Value << requests[i].id << YAML::Key << "class"
-        << YAML::Value << requests[i].request_class << YAML::Key << "prompt_tokens" << YAML::Value
-        << prompts[i].size() << YAML::Key << "new_tokens" << YAML::Value << result.tokens.size() << YAML::Key
-        << "finish_reason" << YAML::Value << to_string(result.finish_reason) << YAML::Key << "output_tokens"
-        << YAML::Value << YAML::Flow << result.tokens << YAML::Key << "output_text" << YAML::Value
-        << YAML::DoubleQuoted << pool.tokenizer->decode(result.tokens, true) << YAML::EndMap;
-    log << std::left << std::setw(14) << requests[i].id << std::setw(12) << requests[i].request_class << std::right
-        << std::setw(8) << prompts[i].size() << std::setw(8) << result.tokens.size() << "  "
-        << to_string(result.finish_reason) << "\n";
+  log << std::left << std::setw(14) << "request" << std::setw(12) << "class" << std::right << std::setw(8) << "prompt"
+      << std::setw(8) << "new" << "  finish\n";
+  for (const ServedRequest& request : served) {
+    log << std::left << std::setw(14) << request.id << std::setw(12) << request.request_class << std::right
+        << std::setw(8) << request.prompt_tokens << std::setw(8) << request.tokens.size() << "  "
+        << request.finish_reason << "\n";
   }
-  out << YAML::EndSeq;
-  const double tokens_per_second = seconds > 0 ? static_cast<double>(total_new) / seconds : 0.0;
-  // tau: tokens committed per sequence per step (1 for plain decoding).
-  const double tau = sequence_steps > 0 ? static_cast<double>(total_new) / static_cast<double>(sequence_steps) : 0.0;
-  out << YAML::Key << "summary" << YAML::Value << YAML::BeginMap << YAML::Key << "new_tokens" << YAML::Value
-      << total_new << YAML::Key << "seconds" << YAML::Value << seconds << YAML::Key << "tokens_per_second"
-      << YAML::Value << tokens_per_second << YAML::Key << "steps" << YAML::Value << steps << YAML::Key << "tau"
-      << YAML::Value << tau << YAML::Key << "levels" << YAML::Value << YAML::BeginSeq;
-  for (std::size_t i = 0; i < levels.size(); ++i) {
-    if (levels[i].drafted == 0) continue;
-    out << YAML::BeginMap << YAML::Key << "model" << YAML::Value << pool.members[i].name << YAML::Key << "drafted"
-        << YAML::Value << levels[i].drafted << YAML::Key << "accepted" << YAML::Value << levels[i].accepted
-        << YAML::Key << "acceptance" << YAML::Value
-        << static_cast<double>(levels[i].accepted) / static_cast<double>(levels[i].drafted) << YAML::EndMap;
-  }
-  out << YAML::EndSeq << YAML::EndMap;
-  out << YAML::EndMap;
-  write_atomically(output_dir / "summary.yaml", std::string(out.c_str()) + "\n");
-  for (const auto& [name, count] : plans) log << "plan " << name << ": " << count << " steps\n";
-  log << total_new << " tokens in " << std::fixed
-      << std::setprecision(3) << seconds << " s (" << std::setprecision(1) << tokens_per_second
-      << " tokens/s, tau " << std::setprecision(2) << tau << ", batch of " << requests.size() << ", " << threads
-      << " threads)\n"
-      << "wrote " << (output_dir / "summary.yaml").string() << " and profile.json (scheduling.profile=... replays it)\n";
+  for (const std::string& plan : totals.plan_order) log << "plan " << plan << ": " << totals.plan_steps.at(plan) << " steps\n";
+  log << totals.new_tokens << " tokens in " << std::fixed << std::setprecision(3) << seconds << " s ("
+      << std::setprecision(1) << tokens_per_second << " tokens/s, tau " << std::setprecision(2) << totals.tau()
+      << ", " << totals.requests << " requests";
+  if (totals.refused_requests > 0) log << ", " << totals.refused_requests << " refused";
+  log << ", batches of up to " << workload.max_batch_size << ", " << threads << " threads)\n"
+      << "wrote " << recorder.path().string() << " and profile.json (scheduling.profile=... replays it)\n";
 }
 
 }  // namespace specrouter::cli

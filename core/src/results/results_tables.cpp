@@ -78,6 +78,27 @@ ColumnTable make_estimates(hid_t file, const Hdf5Place& place, TableLayout layou
                      layout);
 }
 
+ColumnTable make_events(hid_t file, const Hdf5Place& place, TableLayout layout) {
+  return ColumnTable(file, place, "events", "events injected into the run (slowdowns, workload switches), in order",
+                     {
+                         {"time_seconds", kReal, "s", "run time at which the event took effect"},
+                         {"step", kInt, "", "first step that ran under it, a value of /steps/step"},
+                         {"kind", kText, "", "slowdown, slowdown_end, workload_class, ..."},
+                         {"description", kText, "", "what happened, in words"},
+                     },
+                     layout);
+}
+
+ColumnTable make_output_tokens(hid_t file, const Hdf5Place& place, TableLayout layout) {
+  return ColumnTable(file, place, "output_tokens", "the generated tokens: one row per token of each request",
+                     {
+                         {"id", kText, "", "the request, a value of /requests/id"},
+                         {"position", kInt, "", "0 for the first generated token, then 1, 2, ..."},
+                         {"token", kInt, "", "the token id"},
+                     },
+                     layout);
+}
+
 }  // namespace
 
 ResultsTables::ResultsTables(hid_t file, const Hdf5Place& place, TableLayout layout)
@@ -85,7 +106,9 @@ ResultsTables::ResultsTables(hid_t file, const Hdf5Place& place, TableLayout lay
       steps_(make_steps(file, place, layout)),
       step_levels_(make_step_levels(file, place, layout)),
       model_calls_(make_model_calls(file, place, layout)),
-      estimates_(make_estimates(file, place, layout)) {}
+      estimates_(make_estimates(file, place, layout)),
+      events_(make_events(file, place, layout)),
+      output_tokens_(make_output_tokens(file, place, layout)) {}
 
 void ResultsTables::append(const RequestRecord& r) {
   requests_.append(r.id, r.request_class, r.prompt_tokens, r.output_tokens, r.arrival_seconds, r.first_token_seconds,
@@ -108,19 +131,28 @@ void ResultsTables::append(const EstimateRecord& e) {
   estimates_.append(e.step, e.plan, e.predicted_seconds_per_token, e.measured_seconds_per_token);
 }
 
+void ResultsTables::append(const EventRecord& e) { events_.append(e.time_seconds, e.step, e.kind, e.description); }
+
+void ResultsTables::append(const OutputTokensRecord& output) {
+  for (std::size_t i = 0; i < output.tokens.size(); ++i) {
+    output_tokens_.append(output.id, static_cast<std::int64_t>(i), output.tokens[i]);
+  }
+}
+
 void ResultsTables::write_buffered_rows() {
-  for (ColumnTable* table : {&requests_, &steps_, &step_levels_, &model_calls_, &estimates_}) {
+  for (ColumnTable* table : {&requests_, &steps_, &step_levels_, &model_calls_, &estimates_, &events_, &output_tokens_}) {
     table->write_buffered_rows();
   }
 }
 
 std::size_t ResultsTables::buffered_rows() const {
   return requests_.buffered_rows() + steps_.buffered_rows() + step_levels_.buffered_rows() +
-         model_calls_.buffered_rows() + estimates_.buffered_rows();
+         model_calls_.buffered_rows() + estimates_.buffered_rows() + events_.buffered_rows() +
+         output_tokens_.buffered_rows();
 }
 
 void ResultsTables::close() {
-  for (ColumnTable* table : {&requests_, &steps_, &step_levels_, &model_calls_, &estimates_}) table->close();
+  for (ColumnTable* table : {&requests_, &steps_, &step_levels_, &model_calls_, &estimates_, &events_, &output_tokens_}) table->close();
 }
 
 }  // namespace specrouter::detail

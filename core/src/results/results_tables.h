@@ -1,5 +1,5 @@
 #pragma once
-// The five tables of a results file and how records become their rows (private). The
+// The tables of a results file and how records become their rows (private). The
 // column names, types, units and descriptions here are the schema docs/results-schema.md
 // documents; change both together.
 
@@ -12,14 +12,16 @@ namespace specrouter::detail {
 
 class ResultsTables {
  public:
-  /// Creates the groups `/requests`, `/steps`, `/step_levels`, `/model_calls` and
-  /// `/estimates` with their empty columns.
+  /// Creates the groups `/requests`, `/steps`, `/step_levels`, `/model_calls`,
+  /// `/estimates`, `/events` and `/output_tokens` with their empty columns.
   ResultsTables(hid_t file, const Hdf5Place& place, TableLayout layout);
 
   void append(const RequestRecord& request);
   /// Appends the step as step number `step`, with its levels and model calls.
   void append(std::int64_t step, const StepRecord& record);
   void append(const EstimateRecord& estimate);
+  void append(const EventRecord& event);
+  void append(const OutputTokensRecord& output);
 
   /// Writes every table's buffered rows.
   void write_buffered_rows();
@@ -34,6 +36,8 @@ class ResultsTables {
   ColumnTable step_levels_;
   ColumnTable model_calls_;
   ColumnTable estimates_;
+  ColumnTable events_;
+  ColumnTable output_tokens_;
 };
 
 }  // namespace specrouter::detail

@@ -232,6 +232,20 @@ void ResultsWriter::add_estimate(const EstimateRecord& estimate) {
   state_->guarded([&] { state_->tables->append(estimate); });
 }
 
+void ResultsWriter::add_event(const EventRecord& event) {
+  if (!state_) throw UsageError("add_event on a moved-from ResultsWriter");
+  state_->check_open("add_event");
+  const Hdf5CallScope scope;
+  state_->guarded([&] { state_->tables->append(event); });
+}
+
+void ResultsWriter::add_output_tokens(const OutputTokensRecord& output) {
+  if (!state_) throw UsageError("add_output_tokens on a moved-from ResultsWriter");
+  state_->check_open("add_output_tokens");
+  const Hdf5CallScope scope;
+  state_->guarded([&] { state_->tables->append(output); });
+}
+
 void ResultsWriter::flush() {
   if (!state_) throw UsageError("flush on a moved-from ResultsWriter");
   state_->check_open("flush");

@@ -90,6 +90,21 @@ struct EstimateRecord {
   double measured_seconds_per_token = 0;     ///< the measured time per committed token; NaN when unknown
 };
 
+/// Something that happened to the run from outside (an injected slowdown, a switch of the
+/// workload's request class): a row of the `/events` table.
+struct EventRecord {
+  double time_seconds = 0;   ///< run time at which it took effect
+  std::int64_t step = 0;     ///< the first step that ran under it
+  std::string kind;          ///< "slowdown", "slowdown_end", "workload_class", ...
+  std::string description;   ///< one line for people ("draft x4 for 3 s")
+};
+
+/// The tokens one request generated: rows of the `/output_tokens` table, one per token.
+struct OutputTokensRecord {
+  std::string id;                    ///< the request's id, as in `/requests/id`
+  std::vector<std::int64_t> tokens;  ///< token ids in the order generated
+};
+
 /// One value of the run summary: an integer, a real number or a string.
 using SummaryValue = std::variant<std::int64_t, double, std::string>;
 

@@ -60,6 +60,10 @@ class ResultsWriter {
   std::int64_t add_step(const StepRecord& step);
   /// Appends a row to `/estimates`.
   void add_estimate(const EstimateRecord& estimate);
+  /// Appends a row to `/events`.
+  void add_event(const EventRecord& event);
+  /// Appends one row per token to `/output_tokens`.
+  void add_output_tokens(const OutputTokensRecord& output);
 
   /// Writes every buffered row and flushes the file, so a killed run's `.partial` file
   /// holds everything recorded so far.
