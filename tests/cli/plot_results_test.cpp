@@ -48,24 +48,11 @@ TEST(PlotResultsTest, WritesEveryFigureAsAPng) {
   specrouter::testing::write_sample_run(results / "1", {"target-only", "code", "tiny", "target", true, 90.0});
   SampleRun adaptive{"greedy +ngram", "prose", "tiny", "target", false, 150.0, 2.5, 0, {{"draft", 0.7}}};
   adaptive.plans = {{"draft:4>target", 6}, {"target", 2}, {"draft:2>target", 3}};
+  adaptive.events = {{0.35, 3, "slowdown", "draft 3x slower"}};
   specrouter::testing::write_sample_run(results / "2", adaptive);
   adaptive.workload = "code";
+  adaptive.events.clear();
   specrouter::testing::write_sample_run(results / "3", adaptive);
-  // An /events table, which ResultsWriter does not write yet: added with h5py.
-  const std::string add_events =
-      "import h5py, numpy as np, sys\n"
-      "with h5py.File(sys.argv[1], 'r+') as f:\n"
-      "    g = f.create_group('events')\n"
-      "    g['time_seconds'] = np.array([0.35]); g['step'] = np.array([3])\n"
-      "    g['kind'] = np.array(['slowdown'], dtype=h5py.string_dtype())\n"
-      "    g['description'] = np.array(['draft 3x slower'], dtype=h5py.string_dtype())\n";
-  std::ofstream(work / "add_events.py") << add_events;
-  ASSERT_EQ(specrouter::testing::run_shell(specrouter::testing::shell_quote(python) + " " +
-                                               specrouter::testing::shell_quote((work / "add_events.py").string()) +
-                                               " " + specrouter::testing::shell_quote((results / "2" / "results.h5").string()),
-                                           output),
-            0)
-      << output;
 
   const fs::path plots = work / "plots";
   const int status = specrouter::testing::run_shell(

@@ -51,6 +51,7 @@ void write_sample_run(const fs::path& folder, const SampleRun& run) {
   summary["steps"] = step;
   for (const auto& [model, rate] : run.acceptance) summary["acceptance/" + model] = rate;
   summary["plans"] = plans_text;
+  for (const EventRecord& event : run.events) writer.add_event(event);
   writer.finish(summary);
 }
 

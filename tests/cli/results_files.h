@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "specrouter/results/records.h"
+
 namespace specrouter::testing {
 
 /// What one run reports in its summary.
@@ -24,6 +26,7 @@ struct SampleRun {
   std::map<std::string, double> acceptance;  ///< model -> accepted/drafted
   /// Plans and their step counts, most used first; their steps go to /steps in turn.
   std::vector<std::pair<std::string, std::int64_t>> plans = {{"target", 4}};
+  std::vector<specrouter::EventRecord> events;  ///< rows of /events
 };
 
 /// Writes `<folder>/results.h5` for `run` (creating the folder): its summary, one /steps

@@ -98,7 +98,8 @@ TEST_F(TrainedTokenizerTest, HeldOutTextRoundTripsAndCompresses) {
     // (the zoo's 4k tokenizer reaches about 3 on the Debian corpus).
     EXPECT_GT(check.bytes_per_token(), 1.5) << check.domain;
     const std::string& text = heldout_text_[check.domain];
-    EXPECT_EQ(tokenizer_->decode(tokenizer_->encode(text, true), true), text) << check.domain;
+    // Special tokens are kept on both sides: the text may spell them literally (the docs do).
+    EXPECT_EQ(tokenizer_->decode(tokenizer_->encode(text, false), false), text) << check.domain;
   }
 }
 
