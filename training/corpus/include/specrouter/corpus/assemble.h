@@ -44,8 +44,8 @@ struct DomainReport {
   std::string name;               ///< the domain
   std::size_t files_used = 0;     ///< files whose text is in the corpus
   std::size_t files_skipped = 0;  ///< binary, not UTF-8, empty or duplicate files
-  std::size_t train_bytes = 0;    ///< size of train/<name>.txt
-  std::size_t heldout_bytes = 0;  ///< size of heldout/<name>.txt
+  std::size_t train_bytes = 0;    ///< size of `train/<name>.txt`
+  std::size_t heldout_bytes = 0;  ///< size of `heldout/<name>.txt`
   std::size_t train_chunks = 0;   ///< chunks in the train split
   std::size_t heldout_chunks = 0; ///< chunks in the held-out split
 };

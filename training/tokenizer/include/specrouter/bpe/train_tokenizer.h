@@ -42,6 +42,7 @@ struct HeldoutCheck {
   std::size_t bytes = 0;       ///< held-out text size
   std::size_t tokens = 0;      ///< tokens of the whole text, without special tokens
   bool round_trip = false;     ///< decode(encode(text)) == text, with the runtime's loader
+  /// Held-out bytes per token (compression); 0 when there are no tokens.
   double bytes_per_token() const { return tokens == 0 ? 0.0 : static_cast<double>(bytes) / static_cast<double>(tokens); }
 };
 
