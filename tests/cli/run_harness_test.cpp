@@ -11,6 +11,8 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli_test_util.h"
 
@@ -87,19 +89,54 @@ std::map<std::string, std::pair<std::string, std::string>> read_jsonl(const fs::
   return prompts;
 }
 
-TEST_F(RunHarnessTest, DefaultRunWritesEveryDocumentedDatasetAndOneRowPerRequest) {
-  const json results = run_and_read({});
-  ASSERT_FALSE(results.is_null());
-
-  // Every dataset docs/results-schema.md lists is in the file, and nothing else.
+// Every dataset docs/results-schema.md lists.
+std::set<std::string> documented_datasets() {
   std::set<std::string> documented;
   std::istringstream doc(read_text(fs::path(SPECROUTER_SOURCE_DIR) / "docs" / "results-schema.md"));
   for (std::string line; std::getline(doc, line);) {
     if (line.rfind("| `/", 0) == 0) documented.insert(line.substr(3, line.find('`', 3) - 3));
   }
+  return documented;
+}
+
+// The datasets a results file holds.
+std::set<std::string> written_datasets(const json& results) {
   std::set<std::string> written;
   for (const auto& [dataset, layout] : results["layout"].items()) written.insert(dataset);
-  EXPECT_EQ(written, documented);
+  return written;
+}
+
+// A CSV file without quoted fields: the header's names to each row's values.
+std::vector<std::map<std::string, std::string>> read_csv(const fs::path& path) {
+  auto split = [](const std::string& line) {
+    std::vector<std::string> fields;
+    std::istringstream in(line);
+    for (std::string field; std::getline(in, field, ',');) fields.push_back(field);
+    if (!line.empty() && line.back() == ',') fields.emplace_back();
+    return fields;
+  };
+  std::istringstream lines(read_text(path));
+  std::string header;
+  std::getline(lines, header);
+  const std::vector<std::string> names = split(header);
+  std::vector<std::map<std::string, std::string>> rows;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    const std::vector<std::string> values = split(line);
+    EXPECT_EQ(values.size(), names.size()) << line;
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < names.size() && i < values.size(); ++i) row[names[i]] = values[i];
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+TEST_F(RunHarnessTest, DefaultRunWritesEveryDocumentedDatasetAndOneRowPerRequest) {
+  const json results = run_and_read({});
+  ASSERT_FALSE(results.is_null());
+
+  // Every dataset docs/results-schema.md lists is in the file, and nothing else.
+  EXPECT_EQ(written_datasets(results), documented_datasets());
 
   // One row per request of the mixed workload's files, with its class and prompt length.
   std::map<std::string, std::pair<std::string, std::string>> expected;
@@ -325,3 +362,50 @@ TEST_F(RunHarnessTest, EventsAreRecordedAndSwitchTheArrivingClass) {
 }
 
 }  // namespace
+
+// A sweep of two jobs (target-only, and prompt lookup below the target) writes one complete
+// results file per job, and the leaderboard's numbers are those the files' tables give.
+TEST_F(RunHarnessTest, SweepWritesAFilePerJobAndTheLeaderboardRecomputesFromThem) {
+  const fs::path sweep = work_ / "sweep";
+  std::vector<std::string> command = {"-m"};
+  for (const std::string& arg : args({"run.sweep_dir=" + sweep.string(), "workload.requests=6", "drafter=null,ngram"})) {
+    command.push_back(arg);
+  }
+  const Result result = run_cli(command);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+
+  std::map<std::string, double> tokens_per_second;  // by method, recomputed from the tables
+  for (const char* job : {"0", "1"}) {
+    const json results = read_results(sweep / job / "results.h5");
+    ASSERT_FALSE(results.is_null()) << "job " << job;
+    EXPECT_EQ(written_datasets(results), documented_datasets()) << "job " << job;
+    std::int64_t generated = 0;
+    for (const json& tokens : results_column(results, "requests", "output_tokens")) generated += tokens.get<std::int64_t>();
+    EXPECT_EQ(results_column(results, "requests", "id").size(), 6u) << "job " << job;
+    EXPECT_EQ(results_column(results, "output_tokens", "token").size(), static_cast<std::size_t>(generated));
+    const json& summary = results["summary"];
+    EXPECT_EQ(summary["new_tokens"].get<std::int64_t>(), generated) << "job " << job;
+    const double seconds = summary["seconds"].get<double>();
+    ASSERT_GT(seconds, 0.0);
+    tokens_per_second[summary["method"].get<std::string>()] = static_cast<double>(generated) / seconds;
+  }
+  ASSERT_EQ(tokens_per_second.count("target-only"), 1u);
+  ASSERT_EQ(tokens_per_second.size(), 2u);
+
+  const fs::path csv = work_ / "board.csv";
+  const Result board = run_cli({"leaderboard", sweep.string(), "--csv", csv.string()});
+  ASSERT_EQ(board.exit_code, 0) << board.output;
+  EXPECT_THAT(board.output, HasSubstr("Baseline: `target-only`"));
+  const std::vector<std::map<std::string, std::string>> rows = read_csv(csv);
+  ASSERT_EQ(rows.size(), 2u);
+  const double baseline = tokens_per_second.at("target-only");
+  for (const auto& row : rows) {
+    const std::string& method = row.at("method");
+    ASSERT_EQ(tokens_per_second.count(method), 1u) << method;
+    const double expected = tokens_per_second.at(method);
+    EXPECT_EQ(row.at("runs"), "1") << method;
+    EXPECT_EQ(row.at("baseline"), method == "target-only" ? "1" : "0") << method;
+    EXPECT_NEAR(std::stod(row.at("tokens_per_second")), expected, 1e-6 * expected) << method;
+    EXPECT_NEAR(std::stod(row.at("speedup")), expected / baseline, 1e-6 * expected / baseline) << method;
+  }
+}
