@@ -24,7 +24,8 @@ import sys
 import h5py
 import numpy as np
 
-TABLES = ("requests", "steps", "step_levels", "model_calls", "estimates", "events", "output_tokens")
+TABLES = ("requests", "steps", "step_levels", "model_calls", "estimates", "events", "output_tokens",
+          "acceptance_by_position")
 
 
 def plain(value):

@@ -364,7 +364,8 @@ TEST_F(RunHarnessTest, EventsAreRecordedAndSwitchTheArrivingClass) {
 }  // namespace
 
 // A sweep of two jobs (target-only, and prompt lookup below the target) writes one complete
-// results file per job, and the leaderboard's numbers are those the files' tables give.
+// results file per job, whose acceptance by draft position agrees with its level rows, and
+// the leaderboard's numbers are those the files' tables give.
 TEST_F(RunHarnessTest, SweepWritesAFilePerJobAndTheLeaderboardRecomputesFromThem) {
   const fs::path sweep = work_ / "sweep";
   std::vector<std::string> command = {"-m"};
@@ -388,6 +389,25 @@ TEST_F(RunHarnessTest, SweepWritesAFilePerJobAndTheLeaderboardRecomputesFromThem
     const double seconds = summary["seconds"].get<double>();
     ASSERT_GT(seconds, 0.0);
     tokens_per_second[summary["method"].get<std::string>()] = static_cast<double>(generated) / seconds;
+
+    // Acceptance by draft position adds up, model by model, to the per-step level rows:
+    // every drafted token stands at one position of its round's draft.
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_levels, by_positions;
+    const json level_models = results_column(results, "step_levels", "model");
+    for (std::size_t i = 0; i < level_models.size(); ++i) {
+      auto& [drafted, accepted] = by_levels[level_models[i].get<std::string>()];
+      drafted += results_column(results, "step_levels", "drafted")[i].get<std::int64_t>();
+      accepted += results_column(results, "step_levels", "accepted")[i].get<std::int64_t>();
+    }
+    const json position_models = results_column(results, "acceptance_by_position", "model");
+    for (std::size_t i = 0; i < position_models.size(); ++i) {
+      auto& [drafted, accepted] = by_positions[position_models[i].get<std::string>()];
+      drafted += results_column(results, "acceptance_by_position", "drafted")[i].get<std::int64_t>();
+      accepted += results_column(results, "acceptance_by_position", "accepted")[i].get<std::int64_t>();
+    }
+    std::erase_if(by_levels, [](const auto& entry) { return entry.second.first == 0; });
+    EXPECT_EQ(by_positions, by_levels) << "job " << job;
+    if (summary["method"] != "target-only") EXPECT_EQ(by_positions.count("ngram"), 1u) << "job " << job;
   }
   ASSERT_EQ(tokens_per_second.count("target-only"), 1u);
   ASSERT_EQ(tokens_per_second.size(), 2u);

@@ -85,10 +85,13 @@ TEST_F(ResultsReadBack, EveryValueReadsBackAsWritten) {
                                            {4.5, 6, "slowdown_end", "draft back to full speed ✓"},
                                            {5.0, 7, "workload_class", "requests of class code from now on"}};
   const std::vector<OutputTokensRecord> outputs = {{"req-0", {5, 6, 7}}, {"req-1", {}}, {"req-2", {258}}};
+  const std::vector<DraftPositionRecord> positions = {
+      {"mid", 0, 40, 31}, {"mid", 1, 31, 20}, {"mid", 2, 20, 9}, {"ngram", 0, 12, 3}};
   {
     ResultsWriter writer(path, sample_metadata(), {.chunk_rows = 2});  // tables span several chunks
     for (const EventRecord& event : events) writer.add_event(event);
     for (const OutputTokensRecord& output : outputs) writer.add_output_tokens(output);
+    for (const DraftPositionRecord& position : positions) writer.add_draft_position(position);
     for (const StepRecord& step : steps) writer.add_step(step);
     for (const RequestRecord& request : requests) writer.add_request(request);
     for (const EstimateRecord& estimate : estimates) writer.add_estimate(estimate);
@@ -103,7 +106,7 @@ TEST_F(ResultsReadBack, EveryValueReadsBackAsWritten) {
 
   EXPECT_EQ(file["attributes"], json({{"format", "specrouter-results"}, {"format_version", 1}}));
   EXPECT_THAT(file["groups"].get<std::vector<std::string>>(),
-              ElementsAre("estimates", "events", "metadata", "model_calls", "output_tokens", "requests", "step_levels",
+              ElementsAre("acceptance_by_position", "estimates", "events", "metadata", "model_calls", "output_tokens", "requests", "step_levels",
                           "steps", "summary"));
 
   const RunMetadata metadata = sample_metadata();
@@ -206,6 +209,12 @@ TEST_F(ResultsReadBack, EveryValueReadsBackAsWritten) {
       ints["output_tokens/position"].push_back(static_cast<std::int64_t>(i));
       ints["output_tokens/token"].push_back(o.tokens[i]);
     }
+  }
+  for (const DraftPositionRecord& p : positions) {
+    texts["acceptance_by_position/model"].push_back(p.model);
+    ints["acceptance_by_position/position"].push_back(p.position);
+    ints["acceptance_by_position/drafted"].push_back(p.drafted);
+    ints["acceptance_by_position/accepted"].push_back(p.accepted);
   }
   EXPECT_EQ(ints["step_levels/sequence"].size(), 2u + 3u + 4u + 1u) << "the fixture covers levels 1..3 and per sequence";
   std::size_t columns_checked = 0;

@@ -108,6 +108,17 @@ void RunRecorder::record(const ServedStep& step) {
   for (const SequenceStepResult& sequence : result.sequences) {
     for (std::size_t i = 0; i < sequence.levels.size(); ++i) {
       const LevelStats& level = sequence.levels[i];
+      // The model (or bottom drafter) whose draft this level verified, position by position.
+      const std::string& drafting =
+          i == 0 ? drafter_ : names_.at(static_cast<std::size_t>(sequence.levels[i - 1].pool_index));
+      if (!drafting.empty() && !level.drafted_at.empty()) {
+        auto& counts = positions_[drafting];
+        if (counts.size() < level.drafted_at.size()) counts.resize(level.drafted_at.size());
+        for (std::size_t k = 0; k < level.drafted_at.size(); ++k) {
+          counts[k].first += level.drafted_at[k];
+          if (k < level.accepted_at.size()) counts[k].second += level.accepted_at[k];
+        }
+      }
       if (i == 0) {
         drafter_drafted += level.drafted;
         drafter_accepted += level.accepted;
@@ -184,6 +195,15 @@ void RunRecorder::record(const ServedRequest& request) {
 
 void RunRecorder::record(const FiredEvent& event) {
   writer_.add_event({event.time_seconds, event.step, event.kind, event.description});
+}
+
+void RunRecorder::finish(const Summary& summary) {
+  for (const auto& [model, counts] : positions_) {
+    for (std::size_t k = 0; k < counts.size(); ++k) {
+      writer_.add_draft_position({model, static_cast<std::int64_t>(k), counts[k].first, counts[k].second});
+    }
+  }
+  writer_.finish(summary);
 }
 
 }  // namespace specrouter::cli

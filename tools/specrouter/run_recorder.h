@@ -63,8 +63,9 @@ class RunRecorder {
   /// What has been recorded so far.
   const RunTotals& totals() const { return totals_; }
 
-  /// Writes `summary` and renames the file into place.
-  void finish(const Summary& summary) { writer_.finish(summary); }
+  /// Writes the acceptance per draft position gathered over the run and `summary`, and
+  /// renames the file into place.
+  void finish(const Summary& summary);
   /// The final path.
   const std::filesystem::path& path() const { return writer_.path(); }
 
@@ -73,6 +74,8 @@ class RunRecorder {
   std::vector<std::string> names_;
   std::string drafter_;
   RunTotals totals_;
+  /// Drafting model -> per draft position, (rounds that reached it, rounds accepted there).
+  std::map<std::string, std::vector<std::pair<std::int64_t, std::int64_t>>> positions_;
 };
 
 }  // namespace specrouter::cli

@@ -99,6 +99,18 @@ ColumnTable make_output_tokens(hid_t file, const Hdf5Place& place, TableLayout l
                      layout);
 }
 
+ColumnTable make_acceptance_by_position(hid_t file, const Hdf5Place& place, TableLayout layout) {
+  return ColumnTable(file, place, "acceptance_by_position",
+                     "acceptance of each drafting model's drafts per draft position, over the whole run",
+                     {
+                         {"model", kText, "", "pool name of the drafting model, or the bottom drafter's plugin name"},
+                         {"position", kInt, "", "draft position: 0 for the first token of a round's draft"},
+                         {"drafted", kInt, "rounds", "rounds whose draft reached this position"},
+                         {"accepted", kInt, "rounds", "of those, rounds whose token here was accepted"},
+                     },
+                     layout);
+}
+
 }  // namespace
 
 ResultsTables::ResultsTables(hid_t file, const Hdf5Place& place, TableLayout layout)
@@ -108,7 +120,13 @@ ResultsTables::ResultsTables(hid_t file, const Hdf5Place& place, TableLayout lay
       model_calls_(make_model_calls(file, place, layout)),
       estimates_(make_estimates(file, place, layout)),
       events_(make_events(file, place, layout)),
-      output_tokens_(make_output_tokens(file, place, layout)) {}
+      output_tokens_(make_output_tokens(file, place, layout)),
+      acceptance_by_position_(make_acceptance_by_position(file, place, layout)) {}
+
+std::vector<ColumnTable*> ResultsTables::all() {
+  return {&requests_, &steps_,  &step_levels_,   &model_calls_,
+          &estimates_, &events_, &output_tokens_, &acceptance_by_position_};
+}
 
 void ResultsTables::append(const RequestRecord& r) {
   requests_.append(r.id, r.request_class, r.prompt_tokens, r.output_tokens, r.arrival_seconds, r.first_token_seconds,
@@ -139,20 +157,22 @@ void ResultsTables::append(const OutputTokensRecord& output) {
   }
 }
 
+void ResultsTables::append(const DraftPositionRecord& p) {
+  acceptance_by_position_.append(p.model, p.position, p.drafted, p.accepted);
+}
+
 void ResultsTables::write_buffered_rows() {
-  for (ColumnTable* table : {&requests_, &steps_, &step_levels_, &model_calls_, &estimates_, &events_, &output_tokens_}) {
-    table->write_buffered_rows();
-  }
+  for (ColumnTable* table : all()) table->write_buffered_rows();
 }
 
 std::size_t ResultsTables::buffered_rows() const {
   return requests_.buffered_rows() + steps_.buffered_rows() + step_levels_.buffered_rows() +
          model_calls_.buffered_rows() + estimates_.buffered_rows() + events_.buffered_rows() +
-         output_tokens_.buffered_rows();
+         output_tokens_.buffered_rows() + acceptance_by_position_.buffered_rows();
 }
 
 void ResultsTables::close() {
-  for (ColumnTable* table : {&requests_, &steps_, &step_levels_, &model_calls_, &estimates_, &events_, &output_tokens_}) table->close();
+  for (ColumnTable* table : all()) table->close();
 }
 
 }  // namespace specrouter::detail

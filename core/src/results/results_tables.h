@@ -4,6 +4,7 @@
 // documents; change both together.
 
 #include <cstdint>
+#include <vector>
 
 #include "column_table.h"
 #include "specrouter/results/records.h"
@@ -13,7 +14,8 @@ namespace specrouter::detail {
 class ResultsTables {
  public:
   /// Creates the groups `/requests`, `/steps`, `/step_levels`, `/model_calls`,
-  /// `/estimates`, `/events` and `/output_tokens` with their empty columns.
+  /// `/estimates`, `/events`, `/output_tokens` and `/acceptance_by_position` with their
+  /// empty columns.
   ResultsTables(hid_t file, const Hdf5Place& place, TableLayout layout);
 
   void append(const RequestRecord& request);
@@ -22,6 +24,7 @@ class ResultsTables {
   void append(const EstimateRecord& estimate);
   void append(const EventRecord& event);
   void append(const OutputTokensRecord& output);
+  void append(const DraftPositionRecord& position);
 
   /// Writes every table's buffered rows.
   void write_buffered_rows();
@@ -38,6 +41,10 @@ class ResultsTables {
   ColumnTable estimates_;
   ColumnTable events_;
   ColumnTable output_tokens_;
+  ColumnTable acceptance_by_position_;
+
+  // Every table, for the operations done to all of them.
+  std::vector<ColumnTable*> all();
 };
 
 }  // namespace specrouter::detail

@@ -239,6 +239,13 @@ void ResultsWriter::add_event(const EventRecord& event) {
   state_->guarded([&] { state_->tables->append(event); });
 }
 
+void ResultsWriter::add_draft_position(const DraftPositionRecord& position) {
+  if (!state_) throw UsageError("add_draft_position on a moved-from ResultsWriter");
+  state_->check_open("add_draft_position");
+  const Hdf5CallScope scope;
+  state_->guarded([&] { state_->tables->append(position); });
+}
+
 void ResultsWriter::add_output_tokens(const OutputTokensRecord& output) {
   if (!state_) throw UsageError("add_output_tokens on a moved-from ResultsWriter");
   state_->check_open("add_output_tokens");

@@ -105,6 +105,16 @@ struct OutputTokensRecord {
   std::vector<std::int64_t> tokens;  ///< token ids in the order generated
 };
 
+/// How often one model's drafts were accepted at one draft position, over the whole run: a
+/// row of the `/acceptance_by_position` table. Position 0 is the first token of a round's
+/// draft; a round's draft reaches position i only when it proposed at least i + 1 tokens.
+struct DraftPositionRecord {
+  std::string model;          ///< pool name of the drafting model, or the bottom drafter's plugin name
+  std::int64_t position = 0;  ///< draft position: 0, 1, 2, ...
+  std::int64_t drafted = 0;   ///< rounds whose draft reached this position
+  std::int64_t accepted = 0;  ///< of those, rounds whose token at this position was accepted
+};
+
 /// One value of the run summary: an integer, a real number or a string.
 using SummaryValue = std::variant<std::int64_t, double, std::string>;
 

@@ -62,6 +62,8 @@ class ResultsWriter {
   void add_estimate(const EstimateRecord& estimate);
   /// Appends a row to `/events`.
   void add_event(const EventRecord& event);
+  /// Appends a row to `/acceptance_by_position`.
+  void add_draft_position(const DraftPositionRecord& position);
   /// Appends one row per token to `/output_tokens`.
   void add_output_tokens(const OutputTokensRecord& output);
 
