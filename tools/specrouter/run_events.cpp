@@ -9,22 +9,13 @@
 #include <sstream>
 #include <thread>
 
+#include "config_values.h"
 #include "specrouter/error.h"
 
 namespace specrouter::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-template <class T>
-T read(const ComposedConfig& config, const std::string& path) {
-  try {
-    return config.at(path).as<T>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError(config.describe_key(path) + ": cannot read '" + YAML::Dump(config.at(path)) +
-                      "' as the expected type");
-  }
-}
 
 std::string format_number(double value) {
   std::ostringstream out;
@@ -68,8 +59,8 @@ std::vector<RunEvent> read_events(const ComposedConfig& config) {
     RunEvent event;
     const bool has_time = config.has(entry + ".at_seconds"), has_step = config.has(entry + ".at_step");
     if (has_time == has_step) throw ConfigError(config.describe_key(entry) + ": give exactly one of at_seconds, at_step");
-    if (has_time) event.at_seconds = read<double>(config, entry + ".at_seconds");
-    if (has_step) event.at_step = read<std::int64_t>(config, entry + ".at_step");
+    if (has_time) event.at_seconds = config_value<double>(config, entry + ".at_seconds");
+    if (has_step) event.at_step = config_value<std::int64_t>(config, entry + ".at_step");
     if (event.at_seconds < 0 || (has_step && event.at_step < 0)) {
       throw ConfigError(config.describe_key(entry) + ": the time of an event must be >= 0");
     }
@@ -85,17 +76,17 @@ std::vector<RunEvent> read_events(const ComposedConfig& config) {
       if (!config.has(s + ".model") || !config.has(s + ".factor")) {
         throw ConfigError(config.describe_key(s) + ": a slowdown needs model and factor");
       }
-      event.model = read<std::string>(config, s + ".model");
-      event.factor = read<double>(config, s + ".factor");
+      event.model = config_value<std::string>(config, s + ".model");
+      event.factor = config_value<double>(config, s + ".factor");
       if (!(event.factor >= 1)) throw ConfigError(config.describe_key(s + ".factor") + ": must be >= 1");
-      if (config.has(s + ".for_seconds")) event.for_seconds = read<double>(config, s + ".for_seconds");
-      if (config.has(s + ".for_steps")) event.for_steps = read<std::int64_t>(config, s + ".for_steps");
+      if (config.has(s + ".for_seconds")) event.for_seconds = config_value<double>(config, s + ".for_seconds");
+      if (config.has(s + ".for_steps")) event.for_steps = config_value<std::int64_t>(config, s + ".for_steps");
       if (!(event.for_seconds > 0) || (config.has(s + ".for_steps") && event.for_steps < 1)) {
         throw ConfigError(config.describe_key(s) + ": the window must be positive");
       }
     } else {
       event.kind = RunEvent::Kind::kWorkloadClass;
-      event.request_class = read<std::string>(config, entry + ".workload_class");
+      event.request_class = config_value<std::string>(config, entry + ".workload_class");
     }
     events.push_back(std::move(event));
   }

@@ -9,6 +9,7 @@
 #include <iomanip>
 #include <thread>
 
+#include "config_values.h"
 #include "continuous_batching.h"
 #include "experiment.h"
 #include "pool.h"
@@ -24,17 +25,6 @@ namespace specrouter::cli {
 namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-template <class T>
-T value_or(const ComposedConfig& config, const std::string& path, T fallback) {
-  const YAML::Node node = config.find(path);
-  if (!node.IsDefined() || node.IsNull()) return fallback;
-  try {
-    return node.as<T>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError(config.describe_key(path) + ": cannot read '" + YAML::Dump(node) + "' as the expected type");
-  }
-}
 
 // The prompts the KV caches must hold at once: the longest that fit, as many as a batch.
 std::vector<std::vector<TokenId>> worst_case_batch(const std::vector<ServedPrompt>& prompts, std::int64_t max_context,
@@ -55,7 +45,7 @@ std::vector<std::vector<TokenId>> worst_case_batch(const std::vector<ServedPromp
 // drafter ("target-only", "static [draft:3>target] +ngram", "greedy +ngram", "bandit").
 std::string method_name(const ComposedConfig& config, const std::string& scheduler, const std::string& drafter,
                         const RunTotals& totals, bool baseline) {
-  const std::string configured = value_or<std::string>(config, "run.method", "");
+  const std::string configured = config_value_or<std::string>(config, "run.method", "");
   if (!configured.empty()) return configured;
   if (baseline) return "target-only";
   std::string name = scheduler;
@@ -69,16 +59,16 @@ std::string method_name(const ComposedConfig& config, const std::string& schedul
 void run_experiment(const ComposedConfig& config, const ExperimentComponents& components,
                     const fs::path& output_dir, std::ostream& log) {
   const std::string start_time = utc_timestamp_now();
-  const int threads = set_compute_threads(value_or<int>(config, "run.threads", 0));
+  const int threads = set_compute_threads(config_value_or<int>(config, "run.threads", 0));
   const fs::path source_dir = SPECROUTER_SOURCE_DIR;
   // Everything read from files is checked before any model loads.
   const Workload workload = read_workload(config, source_dir);
   std::vector<RunEvent> events = read_events(config);
   if (!components.scheduler) throw ConfigError("the config selects no scheduler (section `scheduler`)");
   if (!components.verifier) throw ConfigError("the config selects no verifier (section `verifier`)");
-  const auto seed = value_or<std::uint64_t>(config, "run.seed", 0);
-  const std::string scheduler_name = value_or<std::string>(config, "scheduler.plugin", "");
-  const std::string drafter_name = components.drafter ? value_or<std::string>(config, "drafter.plugin", "drafter") : "";
+  const auto seed = config_value_or<std::uint64_t>(config, "run.seed", 0);
+  const std::string scheduler_name = config_value_or<std::string>(config, "scheduler.plugin", "");
+  const std::string drafter_name = components.drafter ? config_value_or<std::string>(config, "drafter.plugin", "drafter") : "";
 
   LoadedPool pool = load_pool(config, components.kernels, log);
   std::vector<ServedPrompt> prompts;
@@ -111,13 +101,13 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
 
   StepExecutorOptions executor_options;
   executor_options.sampling = {.temperature = workload.temperature, .top_k = workload.top_k, .top_p = workload.top_p};
-  executor_options.drafter_length = value_or<int>(config, "speculation.drafter_length", 4);
+  executor_options.drafter_length = config_value_or<int>(config, "speculation.drafter_length", 4);
   StepExecutor executor(ModelPool(std::move(members)), state, components.verifier, components.drafter,
                         executor_options);
 
   // What the scheduler plans with: learned online from this run's steps, or a profile
   // saved by an earlier run, frozen, so its decisions repeat exactly.
-  const std::string profile = value_or<std::string>(config, "scheduling.profile", "");
+  const std::string profile = config_value_or<std::string>(config, "scheduling.profile", "");
   OnlineEstimates estimates =
       profile.empty() ? OnlineEstimates(names, adaptive_estimates_options()) : OnlineEstimates::load(profile, names);
 
@@ -161,7 +151,7 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   Summary summary = {
       {"method", method_name(config, scheduler_name, drafter_name, totals, baseline)},
       {"workload", workload.name},
-      {"pool", value_or<std::string>(config, "pool.name", "")},
+      {"pool", config_value_or<std::string>(config, "pool.name", "")},
       {"target", names.back()},
       {"baseline", std::int64_t{baseline ? 1 : 0}},
       {"scheduler", scheduler_name},

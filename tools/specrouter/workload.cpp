@@ -10,23 +10,13 @@
 #include <map>
 #include <set>
 
+#include "config_values.h"
 #include "specrouter/error.h"
 
 namespace specrouter::cli {
 namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-template <class T>
-T value_or(const ComposedConfig& config, const std::string& path, T fallback) {
-  const YAML::Node node = config.find(path);
-  if (!node.IsDefined() || node.IsNull()) return fallback;
-  try {
-    return node.as<T>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError(config.describe_key(path) + ": cannot read '" + YAML::Dump(node) + "' as the expected type");
-  }
-}
 
 std::string json_type(const json& value) {
   if (value.is_string()) return "a string";
@@ -96,10 +86,10 @@ std::vector<WorkloadPrompt> read_prompt_file(const fs::path& path, std::int64_t 
 
 Workload read_workload(const ComposedConfig& config, const fs::path& source_dir) {
   Workload workload;
-  workload.name = value_or<std::string>(config, "workload.name", "");
+  workload.name = config_value_or<std::string>(config, "workload.name", "");
   if (workload.name.empty()) throw ConfigError(config.describe_key("workload.name") + ": every workload needs a name");
   // Older configs (the smoke workload) give one max_new_tokens for all; it caps file values.
-  const auto cap = value_or<std::int64_t>(config, "workload.max_new_tokens", 0);
+  const auto cap = config_value_or<std::int64_t>(config, "workload.max_new_tokens", 0);
   if (cap < 0) throw ConfigError(config.describe_key("workload.max_new_tokens") + ": must be >= 0 (0 = the files' values)");
 
   const YAML::Node files = config.find("workload.files");
@@ -107,7 +97,7 @@ Workload read_workload(const ComposedConfig& config, const fs::path& source_dir)
     if (!files.IsSequence()) throw ConfigError(config.describe_key("workload.files") + ": expected a list of JSONL files");
     for (std::size_t i = 0; i < files.size(); ++i) {
       const std::string key = "workload.files[" + std::to_string(i) + "]";
-      const fs::path file = locate(value_or<std::string>(config, key, ""), source_dir);
+      const fs::path file = locate(config_value_or<std::string>(config, key, ""), source_dir);
       if (!fs::exists(file)) throw ConfigError(config.describe_key(key) + ": no workload file at " + file.string());
       for (WorkloadPrompt& prompt : read_prompt_file(file, cap)) workload.prompts.push_back(std::move(prompt));
     }
@@ -122,10 +112,10 @@ Workload read_workload(const ComposedConfig& config, const fs::path& source_dir)
       for (const char* field : {"id", "class", "text"}) {
         if (!config.has(entry + "." + field)) throw ConfigError(config.describe_key(entry) + ": missing field '" + field + "'");
       }
-      const std::int64_t limit = value_or<std::int64_t>(config, entry + ".max_new_tokens", cap > 0 ? cap : 32);
-      workload.prompts.push_back({value_or<std::string>(config, entry + ".id", ""),
-                                  value_or<std::string>(config, entry + ".class", ""),
-                                  value_or<std::string>(config, entry + ".text", ""), capped(limit, cap)});
+      const std::int64_t limit = config_value_or<std::int64_t>(config, entry + ".max_new_tokens", cap > 0 ? cap : 32);
+      workload.prompts.push_back({config_value_or<std::string>(config, entry + ".id", ""),
+                                  config_value_or<std::string>(config, entry + ".class", ""),
+                                  config_value_or<std::string>(config, entry + ".text", ""), capped(limit, cap)});
     }
   }
   if (workload.prompts.empty()) {
@@ -139,7 +129,7 @@ Workload read_workload(const ComposedConfig& config, const fs::path& source_dir)
   }
 
   // Interleaving by class makes a mixed workload mixed from its first requests on.
-  const std::string order = value_or<std::string>(config, "workload.order", "interleaved");
+  const std::string order = config_value_or<std::string>(config, "workload.order", "interleaved");
   if (order == "interleaved") {
     std::vector<std::string> classes;
     std::map<std::string, std::vector<WorkloadPrompt>> by_class;
@@ -158,21 +148,21 @@ Workload read_workload(const ComposedConfig& config, const fs::path& source_dir)
     throw ConfigError(config.describe_key("workload.order") + ": '" + order + "' is not interleaved or listed");
   }
 
-  workload.requests = value_or<std::int64_t>(config, "workload.requests", 0);
+  workload.requests = config_value_or<std::int64_t>(config, "workload.requests", 0);
   if (workload.requests < 0) throw ConfigError(config.describe_key("workload.requests") + ": must be >= 0");
-  workload.max_batch_size = value_or<int>(config, "workload.max_batch_size", 4);
+  workload.max_batch_size = config_value_or<int>(config, "workload.max_batch_size", 4);
   if (workload.max_batch_size < 1) throw ConfigError(config.describe_key("workload.max_batch_size") + ": must be >= 1");
 
-  const std::string process = value_or<std::string>(config, "workload.arrival.process", "closed");
+  const std::string process = config_value_or<std::string>(config, "workload.arrival.process", "closed");
   if (process == "closed") {
     workload.arrival.kind = ArrivalProcess::Kind::kClosed;
-    workload.arrival.concurrency = value_or<int>(config, "workload.arrival.concurrency", workload.max_batch_size);
+    workload.arrival.concurrency = config_value_or<int>(config, "workload.arrival.concurrency", workload.max_batch_size);
     if (workload.arrival.concurrency < 1) {
       throw ConfigError(config.describe_key("workload.arrival.concurrency") + ": must be >= 1");
     }
   } else if (process == "poisson") {
     workload.arrival.kind = ArrivalProcess::Kind::kPoisson;
-    workload.arrival.rate = value_or<double>(config, "workload.arrival.rate", 0.0);
+    workload.arrival.rate = config_value_or<double>(config, "workload.arrival.rate", 0.0);
     if (!(workload.arrival.rate > 0)) {
       throw ConfigError(config.describe_key("workload.arrival.rate") + ": a Poisson process needs a rate > 0 (requests/s)");
     }
@@ -180,9 +170,9 @@ Workload read_workload(const ComposedConfig& config, const fs::path& source_dir)
     throw ConfigError(config.describe_key("workload.arrival.process") + ": '" + process + "' is not closed or poisson");
   }
 
-  workload.temperature = value_or<double>(config, "workload.sampling.temperature", 0.0);
-  workload.top_k = value_or<std::int64_t>(config, "workload.sampling.top_k", 0);
-  workload.top_p = value_or<double>(config, "workload.sampling.top_p", 1.0);
+  workload.temperature = config_value_or<double>(config, "workload.sampling.temperature", 0.0);
+  workload.top_k = config_value_or<std::int64_t>(config, "workload.sampling.top_k", 0);
+  workload.top_p = config_value_or<double>(config, "workload.sampling.top_p", 1.0);
   if (workload.top_k < 0) throw ConfigError(config.describe_key("workload.sampling.top_k") + ": must be >= 0");
   if (!(workload.top_p > 0 && workload.top_p <= 1)) {
     throw ConfigError(config.describe_key("workload.sampling.top_p") + ": must be in (0, 1]");
