@@ -41,7 +41,7 @@ class CliTest : public ::testing::Test {
   }
   // Common arguments: this test's configs, and its own cache and output folders.
   std::vector<std::string> args(std::vector<std::string> extra) const {
-    std::vector<std::string> all = {"--config-dir", (work_ / "configs").string(),
+    std::vector<std::string> all = {"--config-dir", (work_ / "configs").string(), "pool=tiny_random", "method=null", "drafter=ngram",
                                     "pool.models[0].path=" + (work_ / "checkpoint").string(),
                                     "run.output_dir=" + (work_ / "out").string(),
                                     "run.sweep_dir=" + (work_ / "sweep").string(), "workload.max_new_tokens=3"};

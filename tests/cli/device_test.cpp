@@ -20,6 +20,7 @@ class DeviceTest : public ::testing::Test {
   void TearDown() override { specrouter::testing::remove_tree(work_); }
   specrouter::testing::CliResult run(const std::string& device) const {
     return specrouter::testing::run_cli({"--config-dir", (fs::path(SPECROUTER_SOURCE_DIR) / "configs").string(),
+                                         "pool=tiny_random", "method=null", "drafter=ngram",
                                          "pool.models[0].path=" + (work_ / "checkpoint").string(),
                                          "run.output_dir=" + (work_ / "out").string(), "workload.max_new_tokens=2",
                                          "+pool.models[0].device=" + device});

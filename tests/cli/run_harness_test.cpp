@@ -42,7 +42,7 @@ class RunHarnessTest : public ::testing::Test {
   }
   // This test's configs, checkpoints and output folder; both pools' checkpoints are here.
   std::vector<std::string> args(const std::vector<std::string>& extra, bool pair = false) const {
-    std::vector<std::string> all = {"--config-dir", (work_ / "configs").string(), "run.output_dir=" + out().string(),
+    std::vector<std::string> all = {"--config-dir", (work_ / "configs").string(), "pool=tiny_random", "method=null", "drafter=ngram", "run.output_dir=" + out().string(),
                                     "workload.max_new_tokens=3"};
     if (pair) {
       all.insert(all.end(), {"pool=tiny_pair", "pool.models[0].path=" + (work_ / "draft").string(),

@@ -44,7 +44,7 @@ class SweepTest : public ::testing::Test {
 
   // This test's configs, checkpoint and sweep folder, small runs, and `extra`.
   std::vector<std::string> args(const std::string& sweep_dir, std::vector<std::string> extra) const {
-    std::vector<std::string> all = {"--config-dir", (work_ / "configs").string(),
+    std::vector<std::string> all = {"--config-dir", (work_ / "configs").string(), "pool=tiny_random", "method=null", "drafter=ngram",
                                     "pool.models[0].path=" + (work_ / "checkpoint").string(),
                                     "run.sweep_dir=" + sweep_dir, "workload.max_new_tokens=2", "run.threads=1"};
     all.insert(all.end(), extra.begin(), extra.end());
@@ -90,6 +90,33 @@ TEST_F(SweepTest, FailedJobIsReportedAndTheSameCommandResumesSkippingFinishedJob
   EXPECT_THAT(second.output, HasSubstr("jobs/min"));
   EXPECT_EQ(read_text(sweep / "0" / "results.h5"), finished) << "a finished job ran again";
   EXPECT_TRUE(fs::exists(sweep / "1" / "results.h5")) << second.output;
+}
+
+// `hydra.sweeper.params` in the config: -m sweeps them (a key the command line sets keeps
+// the command line's value), and a finished sweep prints its leaderboard.
+TEST_F(SweepTest, ConfigDeclaredSweepRunsEveryMethodAndPrintsTheLeaderboard) {
+  std::string config = read_text(work_ / "configs" / "config.yaml");
+  const std::string key = "      method: ";
+  const std::size_t at = config.find(key);
+  ASSERT_NE(at, std::string::npos) << "configs/config.yaml declares no method sweep any more";
+  config.replace(at, config.find('\n', at) - at, key + "target_only,prompt_lookup");
+  std::ofstream(work_ / "configs" / "config.yaml") << config;
+  std::vector<std::string> command = args((work_ / "sweep").string(), {"-m", "workload=smoke"});
+  std::erase(command, std::string("method=null"));  // the fixture's choice would replace the declared sweep
+  const specrouter::testing::CliResult result = run_cli(command);
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_TRUE(fs::exists(work_ / "sweep" / "0" / "results.h5"));
+  EXPECT_TRUE(fs::exists(work_ / "sweep" / "1" / "results.h5"));
+  EXPECT_FALSE(fs::exists(work_ / "sweep" / "2"));
+  EXPECT_THAT(read_text(work_ / "sweep" / "1" / ".specrouter" / "overrides.yaml"), HasSubstr("method=prompt_lookup"));
+  EXPECT_THAT(result.output, HasSubstr("| target-only"));
+  EXPECT_THAT(result.output, HasSubstr("| static [ngram>target]"));
+
+  const specrouter::testing::CliResult one =
+      run_cli(args((work_ / "one").string(), {"-m", "workload=smoke", "method=target_only"}));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_TRUE(fs::exists(work_ / "one" / "0" / "results.h5"));
+  EXPECT_FALSE(fs::exists(work_ / "one" / "1"));
 }
 
 TEST_F(SweepTest, TimeNamedSweepIsFoundAgainByTheSameCommand) {

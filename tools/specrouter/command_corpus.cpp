@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "command.h"
+#include "config_dir.h"
+#include "zoo_steps.h"
 #include "specrouter/bpe/train_tokenizer.h"
 #include "specrouter/config/compose.h"
 #include "specrouter/corpus/assemble.h"
@@ -35,22 +37,7 @@ constexpr const char* kHelp =
     "  --config-name NAME   corpus config (default: corpus/debian)\n\n"
     "overrides: corpus.output_dir=DIR, corpus.tokenizer.vocab_size=8192, ... (docs/config.md)\n";
 
-struct CorpusOptions {
-  std::string step = "all";
-  bool update_lock = false;
-  bool force = false;
-  fs::path config_dir;
-  std::string config_name = "corpus/debian";
-  std::vector<std::string> overrides;
-};
-
-fs::path default_config_dir() {
-  if (const char* env = std::getenv("SPECROUTER_CONFIG_DIR")) return env;
-  if (fs::is_regular_file("configs/config.yaml")) return "configs";
-  return fs::path(SPECROUTER_SOURCE_DIR) / "configs";
-}
-
-bool parse_options(std::span<const std::string> args, CorpusOptions& options) {
+bool parse_options(std::span<const std::string> args, CorpusRequest& options) {
   std::size_t i = 0;
   if (!args.empty() && (args[0] == "build" || args[0] == "tokenizer" || args[0] == "all")) options.step = args[i++];
   for (; i < args.size(); ++i) {
@@ -79,7 +66,7 @@ bool parse_options(std::span<const std::string> args, CorpusOptions& options) {
       options.overrides.push_back(arg);
     }
   }
-  if (options.config_dir.empty()) options.config_dir = default_config_dir();
+  if (options.config_dir.empty()) options.config_dir = project_config_dir();
   return true;
 }
 
@@ -115,47 +102,12 @@ int corpus_command(std::span<const std::string> args) {
     std::cout << kHelp;
     return kExitSuccess;
   }
-  CorpusOptions options;
+  CorpusRequest options;
   if (!parse_options(args, options)) {
     std::cerr << "(see `specrouter corpus --help`)\n";
     return kExitUsage;
   }
-  const ComposedConfig config = compose({options.config_dir, options.config_name, options.overrides, std::nullopt});
-  const corpus::CorpusSpec spec = corpus::parse_corpus_spec(config, "corpus", options.config_dir);
-
-  if (options.step != "tokenizer") {
-    const std::string fingerprint = corpus::corpus_fingerprint(spec);
-    if (!options.force && !options.update_lock && !fingerprint.empty() &&
-        corpus::recorded_fingerprint(spec.output_dir) == fingerprint) {
-      std::cout << "corpus: " << spec.output_dir.string() << " is up to date\n";
-    } else {
-      std::cout << "corpus: assembling " << spec.output_dir.string() << "\n";
-      corpus::AssembleOptions assemble;
-      assemble.update_lock = options.update_lock;
-      assemble.log = &std::cout;
-      const corpus::AssembleReport report = corpus::assemble_corpus(spec, assemble);
-      print_corpus(report, std::cout);
-    }
-  }
-  if (options.step != "build") {
-    const bpe::TokenizerSpec tokenizer = bpe::parse_tokenizer_spec(config, "corpus.tokenizer");
-    const std::string fingerprint =
-        corpus::sha256_hex(manifest_corpus_hash(spec.output_dir) + "\n" + bpe::canonical_text(tokenizer));
-    if (!options.force && bpe::recorded_tokenizer_fingerprint(tokenizer.output_dir) == fingerprint) {
-      std::cout << "tokenizer: " << tokenizer.output_dir.string() << " is up to date\n";
-      return kExitSuccess;
-    }
-    std::vector<bpe::DomainText> train, heldout;
-    for (const corpus::DomainSpec& domain : spec.domains) {
-      train.push_back({domain.name, spec.output_dir / "train" / (domain.name + ".txt")});
-      heldout.push_back({domain.name, spec.output_dir / "heldout" / (domain.name + ".txt")});
-    }
-    std::cout << "tokenizer: training on " << spec.output_dir.string() << "/train\n";
-    const bpe::TokenizerReport report = bpe::train_tokenizer(tokenizer, train, heldout, fingerprint, &std::cout);
-    std::cout << "tokenizer: wrote " << (tokenizer.output_dir / "tokenizer.json").string() << " ("
-              << report.vocab_size << " ids, trained in " << report.counting_seconds + report.merging_seconds
-              << " s)\n";
-  }
+  build_corpus_and_tokenizer(options, std::cout);
   return kExitSuccess;
 }
 
@@ -163,4 +115,44 @@ const CommandRegistration kRegistration{
     {"corpus", "build the model zoo's text corpus and train its BPE tokenizer", &corpus_command}};
 
 }  // namespace
+
+void build_corpus_and_tokenizer(const CorpusRequest& options, std::ostream& out) {
+  const ComposedConfig config = compose({options.config_dir, options.config_name, options.overrides, std::nullopt});
+  const corpus::CorpusSpec spec = corpus::parse_corpus_spec(config, "corpus", options.config_dir);
+
+  if (options.step != "tokenizer") {
+    const std::string fingerprint = corpus::corpus_fingerprint(spec);
+    if (!options.force && !options.update_lock && !fingerprint.empty() &&
+        corpus::recorded_fingerprint(spec.output_dir) == fingerprint) {
+      out << "corpus: " << spec.output_dir.string() << " is up to date\n";
+    } else {
+      out << "corpus: assembling " << spec.output_dir.string() << "\n";
+      corpus::AssembleOptions assemble;
+      assemble.update_lock = options.update_lock;
+      assemble.log = &out;
+      const corpus::AssembleReport report = corpus::assemble_corpus(spec, assemble);
+      print_corpus(report, out);
+    }
+  }
+  if (options.step != "build") {
+    const bpe::TokenizerSpec tokenizer = bpe::parse_tokenizer_spec(config, "corpus.tokenizer");
+    const std::string fingerprint =
+        corpus::sha256_hex(manifest_corpus_hash(spec.output_dir) + "\n" + bpe::canonical_text(tokenizer));
+    if (!options.force && bpe::recorded_tokenizer_fingerprint(tokenizer.output_dir) == fingerprint) {
+      out << "tokenizer: " << tokenizer.output_dir.string() << " is up to date\n";
+      return;
+    }
+    std::vector<bpe::DomainText> train, heldout;
+    for (const corpus::DomainSpec& domain : spec.domains) {
+      train.push_back({domain.name, spec.output_dir / "train" / (domain.name + ".txt")});
+      heldout.push_back({domain.name, spec.output_dir / "heldout" / (domain.name + ".txt")});
+    }
+    out << "tokenizer: training on " << spec.output_dir.string() << "/train\n";
+    const bpe::TokenizerReport report = bpe::train_tokenizer(tokenizer, train, heldout, fingerprint, &out);
+    out << "tokenizer: wrote " << (tokenizer.output_dir / "tokenizer.json").string() << " ("
+              << report.vocab_size << " ids, trained in " << report.counting_seconds + report.merging_seconds
+              << " s)\n";
+  }
+}
+
 }  // namespace specrouter::cli

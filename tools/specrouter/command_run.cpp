@@ -8,9 +8,12 @@
 #include <filesystem>
 #include <iostream>
 #include <limits>
+#include <set>
 
 #include "command.h"
+#include "config_dir.h"
 #include "experiment.h"
+#include "leaderboard.h"
 #include "plugin_setup.h"
 #include "process_group.h"
 #include "specrouter/config/compose.h"
@@ -58,12 +61,6 @@ struct RunOptions {
   std::vector<std::string> overrides;
 };
 
-fs::path default_config_dir() {
-  if (const char* env = std::getenv("SPECROUTER_CONFIG_DIR")) return env;
-  if (fs::is_regular_file("configs/config.yaml")) return "configs";
-  return fs::path(SPECROUTER_SOURCE_DIR) / "configs";
-}
-
 // Returns false (after printing why) when the command line is malformed.
 bool parse_options(std::span<const std::string> args, RunOptions& options) {
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -110,7 +107,7 @@ bool parse_options(std::span<const std::string> args, RunOptions& options) {
       options.overrides.push_back(arg);
     }
   }
-  if (options.config_dir.empty()) options.config_dir = default_config_dir();
+  if (options.config_dir.empty()) options.config_dir = project_config_dir();
   return true;
 }
 
@@ -146,6 +143,38 @@ SweepClock::time_point agree_on_sweep(const RunOptions& options, const std::vect
   return SweepClock::time_point(std::chrono::duration_cast<SweepClock::duration>(std::chrono::nanoseconds(now_ns)));
 }
 
+// The key an override sets: `+a.b=1` and `~a.b` -> `a.b`.
+std::string override_key(const std::string& override) {
+  std::size_t begin = 0;
+  while (begin < override.size() && (override[begin] == '+' || override[begin] == '~')) ++begin;
+  return override.substr(begin, override.find('=') - begin);
+}
+
+// Hydra's `hydra.sweeper.params`: the sweeps a config declares for -m (a key -> a sweep
+// value such as "a,b,c"), placed before the command line's so that they vary slowest.
+// A key the command line also sets keeps the command line's value.
+void add_declared_sweeps(RunOptions& options) {
+  const std::string kKey = "hydra.sweeper.params";
+  const ComposedConfig config =
+      compose(ComposeRequest{options.config_dir, options.config_name, expand_multirun(options.overrides).front().overrides,
+                             std::nullopt});
+  const YAML::Node params = config.find(kKey);
+  if (!params.IsDefined() || params.IsNull()) return;
+  if (!params.IsMap()) throw ConfigError(config.describe_key(kKey) + ": expected a map of key: sweep (e.g. method: a,b)");
+  std::set<std::string> given;
+  for (const std::string& override : options.overrides) given.insert(override_key(override));
+  std::vector<std::string> declared;
+  for (const auto& param : params) {
+    const std::string key = param.first.as<std::string>();
+    if (given.count(key) != 0) continue;
+    if (!param.second.IsScalar()) {
+      throw ConfigError(config.describe_key(kKey + "." + key) + ": expected a sweep as text, e.g. a,b,c or range(0,3)");
+    }
+    declared.push_back(key + "=" + param.second.Scalar());
+  }
+  options.overrides.insert(options.overrides.begin(), declared.begin(), declared.end());
+}
+
 // Composes job `job` and runs it into its folder.
 void run_job(const RunOptions& options, const Registries& registries, const Job& job,
              SweepClock::time_point now, bool multirun) {
@@ -158,6 +187,21 @@ void run_job(const RunOptions& options, const Registries& registries, const Job&
   const fs::path output_dir = prepare_output_dir(config, where);
   std::cout << "output: " << output_dir.string() << "\n";
   run_experiment(config, components, output_dir, std::cout);
+}
+
+// The leaderboard of the finished sweep's folder, so that a comparison ends with its table.
+void print_sweep_leaderboard(const RunOptions& options, const std::vector<Job>& jobs, SweepClock::time_point now) {
+  const ComposedConfig first = compose(ComposeRequest{options.config_dir, options.config_name, jobs.front().overrides, now});
+  const fs::path folder = output_dir_of(first, OutputDirOptions{{}, std::size_t{0}}).parent_path();
+  try {
+    const Leaderboard board = read_leaderboard(folder);
+    if (board.pools.empty()) return;  // no run wrote a summary the leaderboard reads
+    std::cout << "\n";
+    render_markdown(board, folder, std::cout);
+  } catch (const Error& e) {
+    // The jobs succeeded and their files are written; only the table is missing.
+    std::cerr << "leaderboard: " << e.what() << " (`specrouter leaderboard " << folder.string() << "` retries)\n";
+  }
 }
 
 int run_sweep(const RunOptions& options, const std::vector<Job>& jobs) {
@@ -204,6 +248,8 @@ int run_sweep(const RunOptions& options, const std::vector<Job>& jobs) {
               << "); rerun the same command to retry them\n";
     return kExitFailure;
   }
+  // With several ranks, others may still be running: `specrouter leaderboard` then.
+  if (group.size() == 1) print_sweep_leaderboard(options, jobs, now);
   return kExitSuccess;
 }
 
@@ -218,6 +264,7 @@ int run_command(std::span<const std::string> args) {
     return kExitUsage;
   }
 
+  if (options.multirun) add_declared_sweeps(options);
   // Expanding first means a malformed sweep fails before anything is loaded or written.
   std::vector<Job> jobs = options.multirun ? expand_multirun(options.overrides)
                                            : std::vector<Job>{Job{0, options.overrides}};

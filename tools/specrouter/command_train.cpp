@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "command.h"
+#include "config_dir.h"
+#include "zoo_steps.h"
 #include "specrouter/config/compose.h"
 #include "specrouter/error.h"
 #include "specrouter/training/train_config.h"
@@ -32,17 +34,12 @@ constexpr const char* kHelp =
     "  --config-dir DIR       config folder (default: ./configs/train, else the source tree's)\n"
     "  --config-name NAME     primary config without .yaml (default: config)\n";
 
-fs::path default_config_dir() {
-  if (fs::is_regular_file("configs/train/config.yaml")) return "configs/train";
-  return fs::path(SPECROUTER_SOURCE_DIR) / "configs" / "train";
-}
-
 int train_command(std::span<const std::string> args) {
   if (wants_help(args)) {
     std::cout << kHelp;
     return kExitSuccess;
   }
-  ComposeRequest request{default_config_dir(), "config", {}, std::nullopt};
+  ComposeRequest request{project_config_dir() / "train", "config", {}, std::nullopt};
   bool print_config = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -66,17 +63,7 @@ int train_command(std::span<const std::string> args) {
     std::cout << config.to_yaml() << "\n";
     return kExitSuccess;
   }
-  // Every value is checked (and the tokenizer loaded) before anything is written.
-  const training::TrainConfig train_config = training::parse_train_config(config);
-  std::error_code error;
-  fs::create_directories(train_config.output_dir, error);
-  if (error) throw ConfigError("output_dir: cannot create '" + train_config.output_dir.string() + "': " + error.message());
-  std::ofstream(train_config.output_dir / "train_config.yaml") << config.to_yaml() << "\n";
-  std::cout << "output: " << train_config.output_dir.string() << "\n";
-
-  training::TrainingHooks hooks;
-  hooks.interactive = isatty(STDOUT_FILENO) != 0;
-  const training::TrainingResult result = training::train(train_config, std::cout, hooks);
+  const training::TrainingResult result = run_training(config, isatty(STDOUT_FILENO) != 0, std::cout);
   return result.finished ? kExitSuccess : kExitFailure;
 }
 
@@ -84,4 +71,19 @@ const CommandRegistration kRegistration{
     {"train", "train a model of the zoo on text files (configs/train)", &train_command}};
 
 }  // namespace
+
+training::TrainingResult run_training(const ComposedConfig& config, bool interactive, std::ostream& log) {
+  // Every value is checked (and the tokenizer loaded) before anything is written.
+  const training::TrainConfig train_config = training::parse_train_config(config);
+  std::error_code error;
+  fs::create_directories(train_config.output_dir, error);
+  if (error) throw ConfigError("output_dir: cannot create '" + train_config.output_dir.string() + "': " + error.message());
+  std::ofstream(train_config.output_dir / "train_config.yaml") << config.to_yaml() << "\n";
+  log << "output: " << train_config.output_dir.string() << "\n";
+
+  training::TrainingHooks hooks;
+  hooks.interactive = interactive;
+  return training::train(train_config, log, hooks);
+}
+
 }  // namespace specrouter::cli

@@ -14,6 +14,7 @@
 #include "specrouter/model/load_model.h"
 #include "specrouter/model/model_config.h"
 #include "specrouter/model/weights.h"
+#include "zoo_build.h"
 
 namespace specrouter::cli {
 namespace {
@@ -128,6 +129,27 @@ void create_random_checkpoint(const ComposedConfig& config, const std::string& e
   std::ofstream(dir / "tokenizer.json") << tokenizer.dump(2) << "\n";
 }
 
+// The config folder `config` was composed from: its primary file's folder.
+fs::path config_dir_of(const ComposedConfig& config) {
+  const ConfigSource& primary = config.sources().front();
+  fs::path dir = primary.file.parent_path();
+  for (char c : primary.name) {
+    if (c == '/') dir = dir.parent_path();
+  }
+  return dir;
+}
+
+// Trains the zoo a pool entry names (`zoo: zoo/default`) when its folder is missing, so
+// that the default experiment runs on a fresh machine with one command.
+void train_zoo_on_first_use(const ComposedConfig& config, const std::string& entry, std::ostream& log) {
+  const std::string name = scalar(config, entry + ".zoo");
+  const fs::path config_dir = config_dir_of(config);
+  const ZooSpec zoo = parse_zoo_spec(compose_zoo(config_dir, name, {}), name);
+  log << "the model zoo (" << name << ") is not built yet: training it now, once (docs/zoo.md; about 35 minutes "
+      << "on 2 idle cores; interrupt and rerun to resume)\n";
+  build_zoo(config_dir, zoo, false, log);
+}
+
 // KV blocks of one model for `prompts` at once (see register_kv_caches).
 std::int64_t kv_blocks_for(const std::vector<std::vector<TokenId>>& prompts, std::int64_t max_new_tokens,
                            std::int64_t draft_slack, std::int64_t max_context, std::int64_t block_size) {
@@ -187,6 +209,7 @@ LoadedPool load_pool(const ComposedConfig& config, const ModelKernels& kernels, 
     if (!fs::exists(member.path) && config.has(entry + ".random_init")) {
       create_random_checkpoint(config, entry, member.path, log);
     }
+    if (!fs::exists(member.path) && config.has(entry + ".zoo")) train_zoo_on_first_use(config, entry, log);
     if (!fs::exists(member.path)) {
       throw ConfigError(config.describe_key(entry + ".path") + ": no checkpoint folder at " + member.path.string());
     }

@@ -135,27 +135,50 @@ fs::path save_training_checkpoint(const fs::path& output_dir, const TrainingChec
   return folder;
 }
 
-std::optional<TrainingCheckpoint> load_latest_training_checkpoint(const fs::path& output_dir) {
+namespace {
+
+// The folder `checkpoints/latest` names, or an empty path when there is no checkpoint.
+fs::path latest_folder(const fs::path& output_dir) {
   const fs::path latest = output_dir / "checkpoints" / kLatestFile;
-  if (!fs::exists(latest)) return std::nullopt;
+  if (!fs::exists(latest)) return {};
   std::string name = read_text(latest);
   while (!name.empty() && (name.back() == '\n' || name.back() == '\r' || name.back() == ' ')) name.pop_back();
   const fs::path folder = output_dir / "checkpoints" / name;
   if (name.empty() || !fs::is_directory(folder)) {
     throw CheckpointError(latest.string() + ": names '" + name + "', which is not a checkpoint folder");
   }
-  TrainingCheckpoint checkpoint;
+  return folder;
+}
+
+TrainingState read_state(const fs::path& folder) {
+  TrainingState state;
   const fs::path state_file = folder / kStateFile;
   try {
-    const nlohmann::json state = nlohmann::json::parse(read_text(state_file));
-    checkpoint.state.step = state.at("step").get<std::int64_t>();
-    checkpoint.state.optimizer_steps = state.at("optimizer_steps").get<std::int64_t>();
-    checkpoint.state.sampler_state = state.at("sampler_state").get<std::string>();
-    checkpoint.state.fingerprint = state.at("fingerprint").get<std::string>();
-    checkpoint.state.train_loss = state.at("train_loss").get<double>();
+    const nlohmann::json json = nlohmann::json::parse(read_text(state_file));
+    state.step = json.at("step").get<std::int64_t>();
+    state.optimizer_steps = json.at("optimizer_steps").get<std::int64_t>();
+    state.sampler_state = json.at("sampler_state").get<std::string>();
+    state.fingerprint = json.at("fingerprint").get<std::string>();
+    state.train_loss = json.at("train_loss").get<double>();
   } catch (const nlohmann::json::exception& error) {
     throw CheckpointError(state_file.string() + ": " + error.what());
   }
+  return state;
+}
+
+}  // namespace
+
+std::optional<TrainingState> latest_training_state(const fs::path& output_dir) {
+  const fs::path folder = latest_folder(output_dir);
+  if (folder.empty()) return std::nullopt;
+  return read_state(folder);
+}
+
+std::optional<TrainingCheckpoint> load_latest_training_checkpoint(const fs::path& output_dir) {
+  const fs::path folder = latest_folder(output_dir);
+  if (folder.empty()) return std::nullopt;
+  TrainingCheckpoint checkpoint;
+  checkpoint.state = read_state(folder);
   checkpoint.weights = load_safetensors_tensors(folder / kWeightsFile);
   checkpoint.optimizer = load_safetensors_tensors(folder / kOptimizerFile);
   return checkpoint;

@@ -46,6 +46,11 @@ struct TrainingCheckpoint {
 std::filesystem::path save_training_checkpoint(const std::filesystem::path& output_dir,
                                                const TrainingCheckpoint& checkpoint);
 
+/// The state (step, fingerprint, ...) of the newest checkpoint of `output_dir` without
+/// loading its tensors, or std::nullopt when there is none. Throws CheckpointError like
+/// load_latest_training_checkpoint.
+std::optional<TrainingState> latest_training_state(const std::filesystem::path& output_dir);
+
 /// The newest complete checkpoint of `output_dir`, or std::nullopt when there is none.
 /// Throws CheckpointError naming the file when `latest` names a missing or corrupt one.
 std::optional<TrainingCheckpoint> load_latest_training_checkpoint(const std::filesystem::path& output_dir);
