@@ -13,12 +13,13 @@ an adaptive scheduler has to react to.
         [--prefix P] [--layers N --hidden H --intermediate I --heads A --kv-heads KV]
 
 writes OUT_DIR/early-exit-target and OUT_DIR/early-exit-draft (default
-.cache/checkpoints), the folders configs/pool/early_exit_pair.yaml loads (about 4 MB).
+$SPECROUTER_CACHE/checkpoints, else ~/.cache/specrouter/checkpoints), the folders configs/pool/early_exit_pair.yaml loads (about 4 MB).
 Seeded: the same files every time. At this size fixed costs dominate a forward pass, so
 the draft is not much cheaper than the target; adaptation experiments slow the target
 down by an event to model a costlier one (experiments/adaptation/README.md).
 """
 import argparse
+import os
 import json
 import pathlib
 import sys
@@ -42,7 +43,9 @@ def save(model, folder):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("out", nargs="?", default=".cache/checkpoints", help="folder the models are written under")
+    cache = os.environ.get("SPECROUTER_CACHE", os.path.expanduser("~/.cache/specrouter"))
+    parser.add_argument("out", nargs="?", default=os.path.join(cache, "checkpoints"),
+                        help="folder the models are written under (where configs/pool/ looks)")
     parser.add_argument("--prefix", default="early-exit", help="model folders are PREFIX-NAME")
     parser.add_argument("--exits", default="draft:1",
                         help="NAME:LAYERS,... early exits written beside the target (default draft:1)")
