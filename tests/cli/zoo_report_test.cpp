@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
