@@ -8,6 +8,8 @@
 
 #include <fstream>
 
+#include "specrouter/tokenizer/tokenizer.h"
+
 #include "cli_test_util.h"
 #include "results_files.h"
 
@@ -28,7 +30,7 @@ class ZooTest : public ::testing::Test {
     // The real corpus and tokenizer; two tiny members, a few steps each.
     std::ofstream(work_ / "configs" / "zoo" / "tiny.yaml") << R"(# @package zoo
 corpus: corpus/debian
-cache_dir: ${oc.env:SPECROUTER_CACHE,.cache}/zoo
+cache_dir: ${oc.env:SPECROUTER_CACHE}/zoo
 train_dir: ${zoo.cache_dir}/train
 train_common:
   - data.train=[${zoo.cache_dir}/corpus/train/prose.txt]
@@ -48,10 +50,10 @@ members:
 dtype: float32
 models:
   - name: draft
-    path: ${oc.env:SPECROUTER_CACHE,.cache}/zoo/train/little/model
+    path: ${oc.env:SPECROUTER_CACHE}/zoo/train/little/model
     zoo: zoo/tiny
   - name: target
-    path: ${oc.env:SPECROUTER_CACHE,.cache}/zoo/train/big/model
+    path: ${oc.env:SPECROUTER_CACHE}/zoo/train/big/model
     zoo: zoo/tiny
 )";
   }
@@ -93,6 +95,26 @@ TEST_F(ZooTest, BuildTrainsMembersInOrderThenSkipsThem) {
   EXPECT_EQ(changed.exit_code, 1);
   EXPECT_THAT(changed.output, HasSubstr("key 'distill.teacher' differs"));
   EXPECT_EQ(fs::last_write_time(member("little") / "model" / "model.safetensors"), written);
+}
+
+// The zoo's own tokenizer, trained by `specrouter corpus` on the real corpus, loads in the
+// runtime and gives back every byte of every held-out domain.
+TEST_F(ZooTest, TrainedTokenizerRoundTripsTheHeldOutCorpus) {
+  const auto built = run_cli({"corpus", "--config-dir", (work_ / "configs").string()}, env());
+  ASSERT_EQ(built.exit_code, 0) << built.output;
+  const fs::path zoo = work_ / "cache" / "zoo";
+  const auto tokenizer = specrouter::load_tokenizer(zoo / "tokenizer");
+  EXPECT_EQ(tokenizer->vocab_size(), 4096);
+  int domains = 0;
+  for (const auto& file : fs::directory_iterator(zoo / "corpus" / "heldout")) {
+    const std::string text = read_text(file.path());
+    ASSERT_GT(text.size(), 100000u) << file.path();
+    const std::vector<specrouter::TokenId> ids = tokenizer->encode(text, true);
+    EXPECT_LT(ids.size(), text.size() / 2) << "BPE merges too little: " << file.path();
+    EXPECT_EQ(tokenizer->decode(ids, true), text) << file.path();
+    ++domains;
+  }
+  EXPECT_EQ(domains, 2);
 }
 
 TEST_F(ZooTest, MalformedMemberIsRefusedBeforeAnythingTrains) {
