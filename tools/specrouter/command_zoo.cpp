@@ -2,11 +2,16 @@
 // its report (docs/zoo.md).
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "command.h"
 #include "config_dir.h"
+#include "config_values.h"
+#include "plugin_setup.h"
+#include "specrouter/error.h"
 #include "zoo_build.h"
+#include "zoo_report.h"
 
 namespace specrouter::cli {
 namespace {
@@ -68,6 +73,49 @@ bool parse_options(std::span<const std::string> args, ZooOptions& options) {
   return true;
 }
 
+// The report's inputs from the zoo config: members smallest first (the config lists
+// teachers first), the held-out split of each domain, the `zoo.report` settings.
+ZooReportOptions report_options(const ComposedConfig& config, const ZooSpec& zoo) {
+  ZooReportOptions options;
+  for (auto member = zoo.members.rbegin(); member != zoo.members.rend(); ++member) {
+    options.models.push_back({member->name, member->model_folder()});
+  }
+  const YAML::Node domains = config.at("zoo.report.domains");
+  for (std::size_t i = 0; i < domains.size(); ++i) {
+    const std::string name = config_value<std::string>(config, "zoo.report.domains[" + std::to_string(i) + "]");
+    options.domains.push_back({name, zoo.cache_dir / "corpus" / "heldout" / (name + ".txt")});
+  }
+  options.tokenizer = zoo.cache_dir / "tokenizer";
+  options.window = config_value<std::int64_t>(config, "zoo.report.window");
+  options.windows = config_value<std::int64_t>(config, "zoo.report.windows");
+  options.cost_context = config_value<std::int64_t>(config, "zoo.report.cost_context");
+  options.verify_tokens = config_value<std::int64_t>(config, "zoo.report.verify_tokens");
+  options.repetitions = config_value<int>(config, "zoo.report.repetitions");
+  options.threads = config_value<int>(config, "zoo.report.threads");
+  return options;
+}
+
+// Measures the built zoo and writes the markdown, whole or not at all.
+void write_report(const ComposedConfig& config, const ZooSpec& zoo, const fs::path& output) {
+  if (!zoo_is_built(zoo)) throw ConfigError("the zoo is not built yet: run `specrouter zoo build` first");
+  Registries registries;
+  load_plugins(registries, {}, std::cerr);
+  const ZooReport report = measure_zoo(report_options(config, zoo), registries, std::cerr);
+  const fs::path partial = output.string() + ".partial";
+  {
+    std::ofstream out(partial);
+    if (!out) throw Error("cannot write '" + partial.string() + "'");
+    write_zoo_report_markdown(report, out);
+    if (!out.flush()) throw Error("cannot write '" + partial.string() + "'");
+  }
+  fs::rename(partial, output);
+  std::cout << "wrote " << output.string() << "\n";
+  for (const ZooTarget& target : zoo_targets(report)) {
+    std::cout << "  " << target.description << " " << target.requirement << ": " << target.value
+              << (target.met ? " (met)" : " (NOT met)") << "\n";
+  }
+}
+
 int zoo_command(std::span<const std::string> args) {
   if (wants_help(args)) {
     std::cout << kHelp;
@@ -84,8 +132,9 @@ int zoo_command(std::span<const std::string> args) {
     build_zoo(options.config_dir, zoo, isatty(STDOUT_FILENO) != 0, std::cout);
     return kExitSuccess;
   }
-  std::cerr << "specrouter zoo report: not built into this binary yet\n";
-  return kExitFailure;
+  write_report(config, zoo, options.output.empty() ? config_value<std::string>(config, "zoo.report.output")
+                                                   : options.output);
+  return kExitSuccess;
 }
 
 const CommandRegistration kRegistration{
