@@ -18,6 +18,7 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_test_util.h"
 #include "specrouter/error.h"
 #include "specrouter/model/checkpoint_weights.h"
 #include "specrouter/model/weights.h"
@@ -27,6 +28,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+namespace testing_support = specrouter::testing;
 using namespace specrouter;
 using specrouter::cli::ZooReport;
 using specrouter::cli::ZooReportOptions;
@@ -34,61 +36,16 @@ using specrouter::cli::ZooReportOptions;
 constexpr std::int64_t kWindow = 32;
 constexpr std::int64_t kEos = 257;
 
-ModelConfig byte_llama_config(std::int64_t layers, std::int64_t vocab_size = 259) {
-  ModelConfig config;
-  config.architecture = Architecture::kLlama;
-  config.vocab_size = vocab_size;
-  config.hidden_size = 64;
-  config.intermediate_size = 176;
-  config.num_hidden_layers = layers;
-  config.num_attention_heads = 4;
-  config.num_key_value_heads = 2;
-  config.head_dim = 16;
-  config.max_position_embeddings = 256;
-  config.rms_norm_eps = 1e-5;
-  config.layer_windows.assign(static_cast<std::size_t>(layers), std::nullopt);
-  config.bos_token_id = 256;
-  config.eos_token_ids = {kEos};
-  return config;
-}
-
-void write_byte_tokenizer(const fs::path& file) {
-  const nlohmann::json tokenizer = {{"specrouter_tokenizer", "bytes"},
-                                    {"special_tokens", {"<bos>", "<eos>", "<pad>"}},
-                                    {"bos_token", "<bos>"},
-                                    {"eos_token", "<eos>"},
-                                    {"add_bos", true}};
-  std::ofstream(file) << tokenizer.dump(2) << "\n";
-}
-
 // A model made of the layers `layers` of one random 4-layer model (its embeddings, final
 // norm and lm_head too): models sharing a prefix of layers agree on many tokens.
 struct WrittenModel {
   ModelConfig config;
-  TensorMapWeights weights;
+  std::shared_ptr<CheckpointWeights> weights;
 };
 
 WrittenModel write_layer_subset(const fs::path& dir, const std::vector<int>& layers, std::int64_t vocab_size = 259) {
-  const ModelConfig full = byte_llama_config(4, vocab_size);
-  const TensorMapWeights all = random_weights(full, 11);
-  const std::string prefix = "model.layers.";
-  std::map<std::string, at::Tensor> kept;
-  for (const auto& [name, tensor] : all.tensors()) {
-    if (name.rfind(prefix, 0) != 0) {
-      kept.emplace(name, tensor);
-      continue;
-    }
-    const std::size_t dot = name.find('.', prefix.size());
-    const int layer = std::stoi(name.substr(prefix.size(), dot - prefix.size()));
-    for (std::size_t i = 0; i < layers.size(); ++i) {
-      if (layers[i] == layer) kept.emplace(prefix + std::to_string(i) + name.substr(dot), tensor);
-    }
-  }
-  WrittenModel model{byte_llama_config(static_cast<std::int64_t>(layers.size()), vocab_size),
-                     TensorMapWeights(std::move(kept), "layer subset")};
-  write_model_checkpoint(dir, model.config, model.weights);
-  write_byte_tokenizer(dir / "tokenizer.json");
-  return model;
+  testing_support::write_layer_subset_checkpoint(dir, testing_support::tiny_llama_config(4, vocab_size), 11, layers);
+  return {load_model_config(dir / "config.json"), std::make_shared<CheckpointWeights>(CheckpointWeights::open(dir))};
 }
 
 std::string sample_text(std::size_t bytes, unsigned seed) {
@@ -110,7 +67,6 @@ class ZooReportTest : public ::testing::Test {
     models_.push_back(write_layer_subset(dir_ / "small", {0}));
     models_.push_back(write_layer_subset(dir_ / "mid", {0, 1, 2}));
     models_.push_back(write_layer_subset(dir_ / "large", {0, 1, 2, 3}));
-    write_byte_tokenizer(dir_ / "tokenizer.json");
     // 300 bytes and the EOS: three windows at 0, 134, 268; 32 bytes: exactly one window.
     texts_ = {sample_text(300, 1), sample_text(static_cast<std::size_t>(kWindow), 2)};
     std::ofstream(dir_ / "prose.txt") << texts_[0];
@@ -131,7 +87,7 @@ class ZooReportTest : public ::testing::Test {
     ZooReportOptions options;
     options.models = {{"small", dir_ / "small"}, {"mid", dir_ / "mid"}, {"large", dir_ / "large"}};
     options.domains = {{"prose", dir_ / "prose.txt"}, {"code", dir_ / "code.txt"}};
-    options.tokenizer = dir_ / "tokenizer.json";
+    options.tokenizer = dir_ / "large" / "tokenizer.json";
     options.window = kWindow;
     options.windows = 3;
     options.cost_context = 16;
@@ -158,7 +114,7 @@ class ZooReportTest : public ::testing::Test {
     std::vector<std::int64_t> ids(text.begin(), text.end());
     for (auto& id : ids) id &= 0xff;
     ids.push_back(kEos);
-    const auto llama = training::TrainableLlama::from_weights(model.config, model.weights, at::kFloat, at::kCPU);
+    const auto llama = training::TrainableLlama::from_weights(model.config, *model.weights, at::kFloat, at::kCPU);
     std::vector<at::Tensor> log_probs, targets;
     const at::Tensor all = at::tensor(ids, at::kLong);
     for (std::int64_t start : starts(static_cast<std::int64_t>(ids.size()), 3)) {
