@@ -45,6 +45,15 @@ members:
     train: [model=tiny, steps=6]
   - name: little
     train: [model=tiny, model.hidden_size=16, steps=6, "distill.teacher=${zoo.train_dir}/big/model"]
+report:
+  output: report.md
+  domains: [prose, code]
+  window: 16
+  windows: 4
+  cost_context: 16
+  verify_tokens: 8
+  repetitions: 3
+  threads: 1
 )";
     std::ofstream(work_ / "configs" / "pool" / "tiny_zoo.yaml") << R"(name: tiny_zoo
 dtype: float32
@@ -89,6 +98,16 @@ TEST_F(ZooTest, BuildTrainsMembersInOrderThenSkipsThem) {
   EXPECT_THAT(second.output, HasSubstr("zoo: little is up to date"));
   EXPECT_THAT(second.output, HasSubstr("corpus: " + (work_ / "cache" / "zoo" / "corpus").string() + " is up to date"));
   EXPECT_EQ(fs::last_write_time(member("little") / "model" / "model.safetensors"), written);
+
+  // The report command measures the built zoo: little is the smaller model, listed first.
+  const auto report = run_cli({"zoo", "report", "--config-dir", (work_ / "configs").string(), "--config-name",
+                               "zoo/tiny", "--output", (work_ / "report.md").string()},
+                              env());
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  const std::string markdown = read_text(work_ / "report.md");
+  EXPECT_THAT(markdown, HasSubstr("decode(big) / decode(little)"));
+  EXPECT_THAT(markdown, HasSubstr("Greedy agreement, code"));
+  EXPECT_THAT(report.output, HasSubstr("greedy agreement little / big, prose >= 0.6"));
 
   // Other settings for a trained member: refused, naming the key, nothing overwritten.
   const auto changed = zoo({"zoo.members[1].train=[model=tiny,model.hidden_size=16,steps=6]"});
