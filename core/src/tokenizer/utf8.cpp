@@ -1,5 +1,7 @@
 #include "utf8.h"
 
+#include "specrouter/tokenizer/utf8.h"
+
 namespace specrouter::tokenizer_detail {
 namespace {
 
@@ -72,19 +74,7 @@ std::string utf8_encode(char32_t code_point) {
   return out;
 }
 
-bool is_valid_utf8(std::string_view text) {
-  for (std::size_t pos = 0; pos < text.size();) {
-    const auto byte = static_cast<unsigned char>(text[pos]);
-    if (byte < 0x80) {
-      ++pos;
-      continue;
-    }
-    const Utf8Char c = decode_utf8(text, pos);
-    if (!c.valid) return false;
-    pos += c.length;
-  }
-  return true;
-}
+bool is_valid_utf8(std::string_view text) { return first_invalid_utf8(text) == std::string_view::npos; }
 
 std::size_t incomplete_utf8_suffix(std::string_view text) {
   // Look back at most 3 bytes for the lead byte of the last sequence.
@@ -143,3 +133,21 @@ char32_t first_code_point(std::string_view text) {
 }
 
 }  // namespace specrouter::tokenizer_detail
+
+namespace specrouter {
+
+std::size_t first_invalid_utf8(std::string_view text) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[pos]);
+    if (byte < 0x80) {  // ASCII, the common case, without a call
+      ++pos;
+      continue;
+    }
+    const tokenizer_detail::Utf8Char c = tokenizer_detail::decode_utf8(text, pos);
+    if (!c.valid) return pos;
+    pos += c.length;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace specrouter

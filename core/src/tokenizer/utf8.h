@@ -26,7 +26,7 @@ void append_utf8(std::string& out, char32_t code_point);
 /// The UTF-8 encoding of `code_point`.
 std::string utf8_encode(char32_t code_point);
 
-/// True when `text` is well-formed UTF-8.
+/// True when `text` is well-formed UTF-8: specrouter::first_invalid_utf8() finds no bad byte.
 bool is_valid_utf8(std::string_view text);
 
 /// Length (0 to 3) of the shortest suffix that is an incomplete but still completable UTF-8
