@@ -64,16 +64,6 @@ std::size_t decode_utf8(std::string_view text, std::size_t i, std::uint32_t& cod
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view text) {
-  std::uint32_t code_point = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t length = decode_utf8(text, i, code_point);
-    if (length == 0) return false;
-    i += length;
-  }
-  return true;
-}
-
 void append_serde_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (const char c : text) {

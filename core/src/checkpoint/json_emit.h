@@ -7,9 +7,6 @@
 
 namespace specrouter::detail {
 
-/// True when `text` is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
-bool is_valid_utf8(std::string_view text);
-
 /// Appends `text` as a JSON string the way Rust's serde_json writes it: `"` and `\`
 /// escaped, `\b \f \n \r \t`, other control characters as `\u00xx`, everything else
 /// (DEL and non-ASCII included) as is. `text` must be valid UTF-8.

@@ -11,18 +11,21 @@
 #include "message_text.h"
 #include "specrouter/checkpoint/safetensors_file.h"
 #include "specrouter/error.h"
+#include "specrouter/tokenizer/utf8.h"
 
 namespace specrouter {
 namespace {
 
 constexpr std::string_view kMetadataKey = "__metadata__";
 
+bool is_valid_utf8(std::string_view text) { return first_invalid_utf8(text) == std::string_view::npos; }
+
 void check_tensor(const TensorToWrite& tensor, const std::string& label) {
   const std::string where = label + ": tensor " + detail::quote(tensor.name);
   if (tensor.name == kMetadataKey) {
     throw CheckpointError(where + ": the name is reserved for the header's metadata");
   }
-  if (!detail::is_valid_utf8(tensor.name)) throw CheckpointError(where + ": name is not valid UTF-8");
+  if (!is_valid_utf8(tensor.name)) throw CheckpointError(where + ": name is not valid UTF-8");
   std::uint64_t numel = 1;
   bool overflows = false;
   for (const std::int64_t dim : tensor.shape) {
@@ -71,7 +74,7 @@ std::string header_json(std::span<const TensorToWrite> tensors,
     json += "\"__metadata__\":{";
     bool first_entry = true;
     for (const auto& [key, value] : *metadata) {
-      if (!detail::is_valid_utf8(key) || !detail::is_valid_utf8(value)) {
+      if (!is_valid_utf8(key) || !is_valid_utf8(value)) {
         throw CheckpointError(label + ": __metadata__ entry " + detail::quote(key) +
                               " is not valid UTF-8");
       }
