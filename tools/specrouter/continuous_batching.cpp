@@ -13,6 +13,7 @@
 #include "specrouter/decoding/model_pool.h"
 #include "specrouter/model/model.h"
 #include "specrouter/sampling/sampling.h"
+#include "specrouter/state/running_sequences.h"
 
 namespace specrouter::cli {
 namespace {
@@ -100,16 +101,8 @@ std::vector<ServedRequest> serve(StepExecutor& executor, std::span<const ServedP
 
   std::vector<ServedRequest> done;
   std::deque<Waiting> queue;
+  RunningSequences running_sequences(state);  // sequences still running are released however the loop ends
   std::vector<Running> running;
-  struct ReleaseRunning {  // sequences still running are released however the loop ends
-    StateManager& state;
-    std::vector<Running>& running;
-    ~ReleaseRunning() {
-      std::vector<SequenceId> left;
-      for (const Running& r : running) left.push_back(r.sequence);
-      if (!left.empty()) state.release(left);
-    }
-  } release_running{state, running};
 
   const auto finish = [&](ServedRequest request) {
     if (options.on_request) options.on_request(request);
@@ -159,7 +152,8 @@ std::vector<ServedRequest> serve(StepExecutor& executor, std::span<const ServedP
       queue.pop_front();
       const auto stream = static_cast<std::uint64_t>(waiting.request.index);
       running.push_back({std::move(waiting.request), waiting.prompt->max_new_tokens,
-                         state.create_sequence(waiting.prompt->tokens), make_sequence_rng(options.seed, stream)});
+                         running_sequences.create_sequence(waiting.prompt->tokens),
+                         make_sequence_rng(options.seed, stream)});
     }
     if (running.empty()) {
       if (source.exhausted() && queue.empty()) break;
@@ -240,7 +234,7 @@ std::vector<ServedRequest> serve(StepExecutor& executor, std::span<const ServedP
         still_running.push_back(std::move(r));
       }
     }
-    state.release(finished);
+    running_sequences.release(finished);
     running = std::move(still_running);
     ++step_index;
   }

@@ -6,6 +6,7 @@
 #include "specrouter/error.h"
 #include "specrouter/model/model.h"
 #include "specrouter/scheduling/chain_cost.h"
+#include "specrouter/state/running_sequences.h"
 
 namespace specrouter {
 namespace {
@@ -37,20 +38,11 @@ std::vector<GenerationResult> speculative_generate(StepExecutor& executor,
   if (options.max_new_tokens <= 0) return results;
 
   StateManager& state = executor.state();
+  RunningSequences running_sequences(state);  // sequences still running are released however the loop ends
   std::vector<Running> running;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    running.push_back({i, state.create_sequence(prompts[i]), make_sequence_rng(options.seed, i)});
+    running.push_back({i, running_sequences.create_sequence(prompts[i]), make_sequence_rng(options.seed, i)});
   }
-  // Sequences still running are released however the loop ends.
-  struct ReleaseRunning {
-    StateManager& state;
-    std::vector<Running>& running;
-    ~ReleaseRunning() {
-      std::vector<SequenceId> left;
-      for (const Running& r : running) left.push_back(r.sequence);
-      if (!left.empty()) state.release(left);
-    }
-  } release_running{state, running};
   while (!running.empty()) {
     Plan chosen = plan;
     if (options.choose_plan) {
@@ -90,7 +82,7 @@ std::vector<GenerationResult> speculative_generate(StepExecutor& executor,
         still_running.push_back(std::move(running[b]));
       }
     }
-    state.release(finished);
+    running_sequences.release(finished);
     running = std::move(still_running);
   }
   return results;
