@@ -89,14 +89,14 @@ void build_zoo(const fs::path& config_dir, const ZooSpec& zoo, bool interactive,
   // Every member's settings are checked before the first one trains: a typo in the last
   // member must not surface after half an hour of training.
   std::vector<ComposedConfig> configs;
+  std::vector<training::TrainConfig> parsed;
   for (const ZooMemberSpec& member : zoo.members) {
     configs.push_back(compose_member(config_dir, member));
-    training::parse_train_config(configs.back());
+    parsed.push_back(training::parse_train_config(configs.back()));
   }
   for (std::size_t i = 0; i < zoo.members.size(); ++i) {
     const ZooMemberSpec& member = zoo.members[i];
-    const training::TrainConfig parsed = training::parse_train_config(configs[i]);
-    if (member_is_trained(parsed, member.model_folder())) {
+    if (member_is_trained(parsed[i], member.model_folder())) {
       log << "zoo: " << member.name << " is up to date (" << member.model_folder().string() << ")\n";
       continue;
     }
