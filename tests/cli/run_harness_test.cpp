@@ -232,6 +232,39 @@ TEST_F(RunHarnessTest, ContinuousBatchingCommitsWhatTheTargetAloneCommits) {
   EXPECT_EQ(tokens_by_request(speculative), expected);
 }
 
+TEST_F(RunHarnessTest, ARoutedDrafterIsPlannedStepByStepAndStaysLossless) {
+  // SpecRouter's own method: dp over [ngram, draft, target], the ngram drafter routed as
+  // the cheapest member, Thompson draws, priors and a warm-up. Its tokens must be
+  // target-only decoding's; its estimates and profile cover the routed drafter.
+  const std::vector<std::string> workload = {"workload=smoke", "workload.requests=6", "workload.max_new_tokens=12",
+                                             "workload.max_batch_size=1"};
+  std::vector<std::string> routed = workload;
+  routed.insert(routed.end(), {"method=specrouter_dp", "++pool.acceptance_prior={draft>target: 0.7}"});
+  const json speculative = run_and_read(routed, true);
+  ASSERT_FALSE(speculative.is_null());
+  EXPECT_EQ(speculative["summary"]["method"], "SpecRouter (dp)");
+  const json profile = json::parse(read_text(out() / "profile.json"));
+  ASSERT_EQ(profile["models"].size(), 3U);
+  EXPECT_EQ(profile["models"][0]["name"], "ngram");
+  EXPECT_TRUE(profile["models"][0]["fitted"].get<bool>()) << "the warm-up timed the drafter";
+  EXPECT_TRUE(profile["models"][2]["fitted"].get<bool>()) << "the warm-up timed the target";
+  EXPECT_EQ(profile["beliefs"]["prior_means"][1][2], 0.7);
+  EXPECT_EQ(profile["beliefs"]["prior_means"][0][2], 0.3) << "the method's prior for prompt lookup";
+
+  std::vector<std::string> plain = workload;
+  plain.insert(plain.end(), {"drafter=null"});
+  const json target_only = run_and_read(plain, true);
+  ASSERT_FALSE(target_only.is_null());
+  EXPECT_EQ(tokens_by_request(speculative), tokens_by_request(target_only));
+
+  // A prior naming a model the schedulers do not route is refused, naming the key.
+  std::vector<std::string> bad = routed;
+  bad.push_back("++pool.acceptance_prior={medium>target: 0.7}");
+  const Result refused = run_cli(args(bad, true));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_THAT(refused.output, ::testing::HasSubstr("pool.acceptance_prior.medium>target"));
+}
+
 TEST_F(RunHarnessTest, PoissonArrivalsAndSampledTokensRepeatForASeed) {
   const auto run = [&](const std::string& seed) {
     return run_and_read({"workload=smoke", "workload.requests=6", "workload.arrival.process=poisson",

@@ -284,6 +284,47 @@ TEST_F(StepExecutorTest, RecordsEveryForwardAndDrafterCall) {
   EXPECT_EQ(target_call.context_positions + target_call.tokens - drafted, committed);
 }
 
+// Forwards to a real drafter and records how many tokens each call asked for.
+class RecordingDrafter final : public Drafter {
+ public:
+  explicit RecordingDrafter(std::shared_ptr<Drafter> inner) : inner_(std::move(inner)) {}
+  std::vector<Draft> propose(std::span<const DraftRequest> requests, const DraftContext& context) override {
+    for (const DraftRequest& request : requests) asked.push_back(request.max_tokens);
+    return inner_->propose(requests, context);
+  }
+  std::vector<int> asked;
+
+ private:
+  std::shared_ptr<Drafter> inner_;
+};
+
+TEST_F(StepExecutorTest, APlanSetsOrLeavesOutTheBottomDraftersLength) {
+  const std::vector<TokenId> prompt = make_tokens(12, 97, 4);
+  const auto drafter = std::make_shared<RecordingDrafter>(make_drafter("ngram"));
+  StepExecutor executor(*pool_.pool, pool_.state, token_verifier(), drafter, {.drafter_length = 2});
+  const auto run = [&](int drafter_length) {
+    const SequenceId sequence = pool_.state.create_sequence(prompt);
+    Plan plan = plan_of({kTarget}, {});
+    plan.drafter_length = drafter_length;
+    drafter->asked.clear();
+    const StepResult result = executor.step(std::vector<SequencePlan>{{sequence, plan, nullptr}});
+    pool_.state.release(std::vector<SequenceId>{sequence});
+    return result;
+  };
+  const StepResult left_out = run(0);
+  EXPECT_TRUE(drafter->asked.empty());
+  for (const ModelCall& call : left_out.calls) EXPECT_NE(call.pool_index, kDrafterCall);
+  EXPECT_EQ(left_out.sequences[0].committed.size(), 1U) << "plain decoding commits one token";
+  run(3);
+  EXPECT_EQ(drafter->asked, std::vector<int>{3});
+  run(kExecutorDrafterLength);
+  EXPECT_EQ(drafter->asked, std::vector<int>{2}) << "the executor's drafter_length";
+  Plan invalid = plan_of({kTarget}, {});
+  invalid.drafter_length = -2;
+  const SequenceId sequence = pool_.state.create_sequence(prompt);
+  EXPECT_THROW(executor.step(std::vector<SequencePlan>{{sequence, invalid, nullptr}}), UsageError);
+}
+
 // ---- Sampling ------------------------------------------------------------------------
 
 TEST_F(StepExecutorTest, SampledPlainDecodingReproducesGenerate) {

@@ -179,9 +179,10 @@ std::vector<ServedRequest> serve(StepExecutor& executor, std::span<const ServedP
       snapshot.emplace(estimates->snapshot(step_class));
       context.estimates = &*snapshot;
     }
-    step.plan = scheduler.plan(context);
-    check_plan(step.plan, executor.pool().size());
-    step.predicted_seconds_per_token = snapshot ? predict_time_per_token(step.plan, *snapshot, step.shape) : kNaN;
+    const Plan chosen = scheduler.plan(context);
+    check_plan(chosen, static_cast<int>(pool_view.size()));
+    step.plan = options.routing != nullptr ? options.routing->to_executor(chosen) : chosen;
+    step.predicted_seconds_per_token = snapshot ? predict_time_per_token(chosen, *snapshot, step.shape) : kNaN;
 
     std::vector<SequencePlan> batch;
     for (Running& r : running) batch.push_back({r.sequence, step.plan, &r.rng});
@@ -191,7 +192,7 @@ std::vector<ServedRequest> serve(StepExecutor& executor, std::span<const ServedP
     step.seconds = now - step.start_seconds;
     step.result = &result;
 
-    StepOutcome outcome{step.plan, step.shape.batch_size, step.shape.context_length};
+    StepOutcome outcome{chosen, step.shape.batch_size, step.shape.context_length};
     for (const SequenceStepResult& sequence : result.sequences) {
       outcome.committed_tokens += static_cast<std::int64_t>(sequence.committed.size());
     }
@@ -199,7 +200,9 @@ std::vector<ServedRequest> serve(StepExecutor& executor, std::span<const ServedP
     outcome.seconds = step.seconds;
     step.committed_tokens = outcome.committed_tokens;
     scheduler.observe(outcome);
-    if (estimates != nullptr) estimates->observe(result, step_class);
+    if (estimates != nullptr) {
+      estimates->observe(options.routing != nullptr ? options.routing->to_routed(result, chosen) : result, step_class);
+    }
     if (options.on_step) options.on_step(step);
 
     // Leaving: cut each sequence's commits at EOS and its limit; finished ones go.

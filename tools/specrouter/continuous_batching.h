@@ -14,6 +14,7 @@
 #include "specrouter/scheduler.h"
 #include "specrouter/scheduling/chain_cost.h"
 #include "specrouter/scheduling/online_estimates.h"
+#include "drafter_routing.h"
 #include "workload.h"
 
 namespace specrouter::cli {
@@ -71,6 +72,10 @@ struct BatchingOptions {
   std::function<void(const ServedStep&)> on_step;
   /// Called when a request finishes or is refused.
   std::function<void(const ServedRequest&)> on_request;
+  /// When set, the scheduler plans over routing->view() (the bottom drafter as pool model
+  /// 0; `pool_view` must be that view) and the estimates cover it; ServedStep::plan is
+  /// the executor's plan. Null: plans are the executor's.
+  const DrafterRouting* routing = nullptr;
 };
 
 /// The Poisson arrival times of `count` requests at `rate` per second, seeded: the same

@@ -7,14 +7,17 @@
 #include <algorithm>
 #include <chrono>
 #include <iomanip>
+#include <optional>
 #include <thread>
 
+#include "acceptance_priors.h"
 #include "config_values.h"
 #include "continuous_batching.h"
 #include "experiment.h"
 #include "pool.h"
 #include "run_events.h"
 #include "run_recorder.h"
+#include "run_warm_up.h"
 #include "scheduled_generation.h"
 #include "specrouter/error.h"
 #include "specrouter/model/threads.h"
@@ -107,9 +110,29 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
 
   // What the scheduler plans with: learned online from this run's steps, or a profile
   // saved by an earlier run, frozen, so its decisions repeat exactly.
+  // With scheduling.route_drafter, the bottom drafter is pool model 0 of the schedulers'
+  // view: they choose, step by step, whether it drafts and how much.
+  std::optional<DrafterRouting> routing;
+  if (components.drafter && config_value_or<bool>(config, "scheduling.route_drafter", false)) {
+    routing.emplace(drafter_name, executor.pool().scheduler_view());
+  }
+  const std::vector<PoolModel> pool_view = routing ? std::vector<PoolModel>(routing->view().begin(), routing->view().end())
+                                                   : executor.pool().scheduler_view();
+  const std::vector<std::string> estimate_names = routing ? routing->names() : names;
+
+  // Learning runs start from priors: the measured agreement per pair
+  // (pool.acceptance_prior) and, with scheduling.warm_up, every model's forward cost
+  // timed on a small grid of shapes before the clock starts (docs/design/robust_routing.md).
   const std::string profile = config_value_or<std::string>(config, "scheduling.profile", "");
   OnlineEstimates estimates =
-      profile.empty() ? OnlineEstimates(names, adaptive_estimates_options()) : OnlineEstimates::load(profile, names);
+      profile.empty()
+          ? OnlineEstimates(estimate_names, adaptive_estimates_options(read_acceptance_beliefs(config, estimate_names)))
+          : OnlineEstimates::load(profile, estimate_names);
+  if (profile.empty() && config_value_or<bool>(config, "scheduling.warm_up", false)) {
+    const int calls = warm_up(estimates.profiler(), executor, components.drafter, prompts, longest_output,
+                              workload.max_batch_size, routing ? 1 : 0, routing ? 0 : -1);
+    log << "warm-up: " << calls << " timed calls fitted the schedulers' cost of every model\n";
+  }
 
   RunRecorder recorder(output_dir / "results.h5", run_metadata(config, source_dir, start_time), names, drafter_name);
   std::int64_t plain_steps = 0;  // steps that ran the target alone
@@ -132,6 +155,7 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
     plain_steps += step.plan.chain.size() == 1;
   };
   options.on_request = [&](const ServedRequest& request) { recorder.record(request); };
+  options.routing = routing ? &*routing : nullptr;
   const std::function<double()> clock = [] {
     return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
   };
@@ -141,7 +165,7 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
 
   const double start = clock();
   const std::vector<ServedRequest> served =
-      serve(executor, prompts, *components.scheduler, executor.pool().scheduler_view(), &estimates, options, clock, sleep);
+      serve(executor, prompts, *components.scheduler, pool_view, &estimates, options, clock, sleep);
   const double seconds = clock() - start;
   estimates.save(output_dir / "profile.json");
 

@@ -42,8 +42,9 @@ std::string git_commit(const std::filesystem::path& source_dir) {
 
 }  // namespace
 
-std::string plan_text(const Plan& plan, const std::vector<std::string>& names) {
+std::string plan_text(const Plan& plan, const std::vector<std::string>& names, const std::string& drafter) {
   std::string text;
+  if (plan.drafter_length > 0 && !drafter.empty()) text = drafter + ":" + std::to_string(plan.drafter_length) + ">";
   for (std::size_t i = 0; i < plan.chain.size(); ++i) {
     text += names.at(static_cast<std::size_t>(plan.chain[i]));
     if (i + 1 < plan.chain.size()) text += ":" + std::to_string(plan.draft_lengths.at(i)) + ">";
@@ -89,7 +90,7 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const RunMetadata& m
 void RunRecorder::record(const ServedStep& step) {
   const StepResult& result = *step.result;
   const std::size_t levels = step.plan.chain.size();
-  const std::string plan = plan_text(step.plan, names_);
+  const std::string plan = plan_text(step.plan, names_, drafter_);
   StepRecord record;
   record.time_seconds = step.start_seconds;
   record.duration_seconds = step.seconds;

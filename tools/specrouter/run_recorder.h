@@ -18,8 +18,9 @@
 namespace specrouter::cli {
 
 /// `plan` with pool names: "draft:4>target" (model and draft length per level, bottom
-/// first; the target has no length).
-std::string plan_text(const Plan& plan, const std::vector<std::string>& names);
+/// first; the target has no length), led by "ngram:3>" when the plan sets the bottom
+/// drafter's length (`drafter`, its name; Plan::drafter_length > 0).
+std::string plan_text(const Plan& plan, const std::vector<std::string>& names, const std::string& drafter = "");
 
 /// The metadata of a run of `config`: the composed YAML, overrides, git commit of the
 /// source tree, host, CPU, library versions and `start_time`.

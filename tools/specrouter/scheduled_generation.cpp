@@ -1,6 +1,7 @@
 #include "scheduled_generation.h"
 
 #include <optional>
+#include <utility>
 
 namespace specrouter::cli {
 
@@ -16,8 +17,9 @@ std::map<std::string, std::int64_t> ScheduledRun::plan_counts() const {
   return counts;
 }
 
-OnlineEstimatesOptions adaptive_estimates_options() {
+OnlineEstimatesOptions adaptive_estimates_options(AcceptanceBeliefOptions beliefs) {
   OnlineEstimatesOptions options;
+  options.beliefs = std::move(beliefs);
   options.similarity.neighbour_prior = false;
   options.similarity.default_acceptance = 0.9;
   return options;

@@ -47,11 +47,12 @@ struct ScheduledRun {
   std::map<std::string, std::int64_t> plan_counts() const;
 };
 
-/// Estimates for a run that adapts online: every option at its default, except that a
-/// pair never observed is assumed accepted at 0.9 rather than like its neighbours, so
-/// schedulers that plan by prediction (greedy, dp) try each pair once and then go by
-/// what they measured.
-OnlineEstimatesOptions adaptive_estimates_options();
+/// Estimates for a run that adapts online: acceptance as the Beta `beliefs` (prior and
+/// forgetting, acceptance_beliefs.h) when they are on; with beliefs off, the similarity
+/// tracker's prediction with a pair never observed assumed accepted at 0.9 rather than
+/// like its neighbours (the behaviour before priors, which one rejected probe can lock
+/// out: docs/design/robust_routing.md).
+OnlineEstimatesOptions adaptive_estimates_options(AcceptanceBeliefOptions beliefs = {});
 
 /// Generates `prompts` with `executor`, the plan of every step chosen by `scheduler`
 /// (with `estimates`, which may be null, as its SchedulingContext::estimates snapshot;

@@ -18,14 +18,21 @@ struct PoolModel {
   std::string name;  ///< pool name from the config ("target", "small", ...)
 };
 
+/// Plan::drafter_length of a plan that leaves the bottom drafter's length to the
+/// executor (StepExecutorOptions::drafter_length).
+inline constexpr int kExecutorDrafterLength = -1;
+
 /// A chain plus the draft length of each level, for one step.
 ///
 /// `chain` holds pool indices in increasing cost and ends at the target; `{target}` is
 /// plain decoding. `draft_lengths[i]` is how many tokens level i proposes to level i+1,
-/// so it has `chain.size() - 1` entries.
+/// so it has `chain.size() - 1` entries. When the executor has a bottom drafter,
+/// `drafter_length` is how many tokens it proposes per round of `chain[0]`: 0 leaves it
+/// out of this step, kExecutorDrafterLength (the default) takes the executor's length.
 struct Plan {
   std::vector<int> chain;          ///< pool indices, cheapest first, target last
   std::vector<int> draft_lengths;  ///< tokens each level proposes to the next
+  int drafter_length = kExecutorDrafterLength;  ///< tokens the bottom drafter proposes to chain[0]
 };
 
 /// What a scheduler knows when it plans a step.

@@ -341,7 +341,9 @@ std::vector<Proposal> StepRun::propose_with_drafter(std::span<LevelTask* const> 
 
 int StepRun::draft_length_below(const LevelTask& task) const {
   if (task.level > 0) return plan_of(task).draft_lengths[static_cast<std::size_t>(task.level - 1)];
-  return drafter_ != nullptr ? options_.drafter_length : 0;
+  if (drafter_ == nullptr) return 0;
+  const int planned = plan_of(task).drafter_length;
+  return planned == kExecutorDrafterLength ? options_.drafter_length : planned;
 }
 
 double StepRun::now() const { return options_.clock ? options_.clock() : wall_seconds(); }

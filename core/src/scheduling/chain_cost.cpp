@@ -63,10 +63,16 @@ void check_plan(const Plan& plan, int pool_size) {
   for (std::size_t level = 0; level < plan.draft_lengths.size(); ++level) {
     if (plan.draft_lengths[level] < 1) refuse("draft_lengths[" + std::to_string(level) + "] is below 1");
   }
+  if (plan.drafter_length < kExecutorDrafterLength) {
+    refuse("drafter_length is " + std::to_string(plan.drafter_length) +
+           "; it must be >= 0, or kExecutorDrafterLength (-1) for the executor's");
+  }
 }
 
 std::string plan_to_string(const Plan& plan) {
-  return "chain " + list(plan.chain) + " draft_lengths " + list(plan.draft_lengths);
+  std::string text = "chain " + list(plan.chain) + " draft_lengths " + list(plan.draft_lengths);
+  if (plan.drafter_length != kExecutorDrafterLength) text += " drafter_length " + std::to_string(plan.drafter_length);
+  return text;
 }
 
 ChainPrediction predict_chain(const Plan& plan, const PerformanceEstimates& estimates, BatchShape batch) {

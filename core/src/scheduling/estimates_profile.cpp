@@ -1,6 +1,7 @@
 // OnlineEstimates::save and ::load: the JSON profile (format in
 // docs/design/profiler_and_similarity.md). Doubles are written by nlohmann's shortest
 // round-trip formatting, so a loaded profile predicts bit for bit what the saved one did.
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -20,7 +21,8 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kFormat = "specrouter.performance_profile";
-constexpr int kVersion = 2;  // 2: the multi-row term (a fit of 5 coefficients)
+constexpr int kVersion = 3;  // 2: the multi-row term (a fit of 5 coefficients); 3: acceptance beliefs
+constexpr int kOldestReadable = 2;  // version 2 profiles load with beliefs off
 
 json shape_json(ForwardShape shape) {
   return {{"tokens_per_sequence", shape.tokens_per_sequence},
@@ -163,6 +165,26 @@ void OnlineEstimates::save(const std::filesystem::path& path) const {
     acceptance.push_back(std::move(row));
   }
   profile["acceptance"] = std::move(acceptance);
+  const AcceptanceBeliefOptions& b = options_.beliefs;
+  json prior_means = json::array();  // null = default_prior_mean
+  for (const auto& row : b.prior_means) {
+    json out = json::array();
+    for (double mean : row) out.push_back(std::isnan(mean) ? json(nullptr) : json(mean));
+    prior_means.push_back(std::move(out));
+  }
+  json evidence = json::array();
+  for (const auto& [key, counts] : beliefs_.evidence()) {
+    evidence.push_back({{"request_class", key.request_class},
+                        {"drafter", key.drafter},
+                        {"verifier", key.verifier},
+                        {"accepted", counts.accepted},
+                        {"rejections", counts.rejections}});
+  }
+  profile["beliefs"] = {{"prior_strength", b.prior_strength},
+                        {"default_prior_mean", b.default_prior_mean},
+                        {"prior_means", std::move(prior_means)},
+                        {"forgetting", b.forgetting},
+                        {"evidence", std::move(evidence)}};
 
   std::ofstream out(path);
   out << profile.dump(2) << '\n';
@@ -185,8 +207,9 @@ OnlineEstimates OnlineEstimates::load(const std::filesystem::path& path,
   const ProfileReader read(path);
   if (read.string(profile, "", "format") != kFormat) read.fail("format", std::string("is not '") + kFormat + "'");
   const std::int64_t version = read.integer(profile, "", "version");
-  if (version != kVersion) {
-    read.fail("version", "is " + std::to_string(version) + ", this build reads version " + std::to_string(kVersion) +
+  if (version < kOldestReadable || version > kVersion) {
+    read.fail("version", "is " + std::to_string(version) + ", this build reads versions " +
+                             std::to_string(kOldestReadable) + " to " + std::to_string(kVersion) +
                              " (version 1 profiles predate the multi-row cost term: run again to write a new one)");
   }
 
@@ -229,6 +252,35 @@ OnlineEstimates OnlineEstimates::load(const std::filesystem::path& path,
   if (!expected_model_names.empty() && expected_model_names.size() != names.size()) {
     read.fail("models", "has " + std::to_string(names.size()) + " models, the pool has " +
                             std::to_string(expected_model_names.size()));
+  }
+
+  std::map<BeliefKey, BeliefEvidence> evidence;
+  if (version >= 3) {
+    const json& b = read.member(profile, "", "beliefs");
+    options.beliefs.prior_strength = read.number(b, "beliefs", "prior_strength");
+    options.beliefs.default_prior_mean = read.number(b, "beliefs", "default_prior_mean");
+    options.beliefs.forgetting = read.number(b, "beliefs", "forgetting");
+    const json& means = read.array(b, "beliefs", "prior_means");
+    for (std::size_t i = 0; i < means.size(); ++i) {
+      const std::string row_key = ProfileReader::at("beliefs.prior_means", i);
+      if (!means[i].is_array()) read.fail(row_key, "is not an array");
+      std::vector<double> row;
+      for (std::size_t j = 0; j < means[i].size(); ++j) {
+        const json& mean = means[i][j];
+        if (!mean.is_null() && !mean.is_number()) read.fail(ProfileReader::at(row_key, j), "is not a number or null");
+        row.push_back(mean.is_null() ? std::nan("") : mean.get<double>());
+      }
+      options.beliefs.prior_means.push_back(std::move(row));
+    }
+    const json& entries = read.array(b, "beliefs", "evidence");
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      const std::string key = ProfileReader::at("beliefs.evidence", i);
+      BeliefKey pair{read.string(entries[i], key, "request_class"),
+                     static_cast<int>(read.integer(entries[i], key, "drafter")),
+                     static_cast<int>(read.integer(entries[i], key, "verifier"))};
+      BeliefEvidence counts{read.number(entries[i], key, "accepted"), read.number(entries[i], key, "rejections")};
+      if (!evidence.emplace(pair, counts).second) read.fail(key, "repeats an earlier pair of the same class");
+    }
   }
 
   std::optional<OnlineEstimates> estimates;
@@ -288,6 +340,11 @@ OnlineEstimates OnlineEstimates::load(const std::filesystem::path& path,
     estimates->similarity_.restore(std::move(pairs), calibration);
   } catch (const UsageError& error) {
     read.fail("pairs", std::string("are invalid: ") + error.what());
+  }
+  try {
+    estimates->beliefs_.restore(std::move(evidence));
+  } catch (const UsageError& error) {
+    read.fail("beliefs.evidence", std::string("is invalid: ") + error.what());
   }
   estimates->set_frozen(frozen);
   return std::move(*estimates);

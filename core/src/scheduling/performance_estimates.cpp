@@ -57,6 +57,39 @@ FrozenEstimates::FrozenEstimates(std::vector<ForwardCost> costs, std::vector<std
   }
 }
 
+namespace {
+
+// The means of `beliefs`, in the acceptance matrix's shape; each belief used is checked.
+std::vector<std::vector<double>> belief_means(const std::vector<std::vector<AcceptanceBelief>>& beliefs) {
+  std::vector<std::vector<double>> means(beliefs.size());
+  for (std::size_t drafter = 0; drafter < beliefs.size(); ++drafter) {
+    means[drafter].assign(beliefs[drafter].size(), 0.0);
+    for (std::size_t verifier = drafter + 1; verifier < beliefs[drafter].size(); ++verifier) {
+      const AcceptanceBelief& belief = beliefs[drafter][verifier];
+      if (!(belief.alpha > 0) || !(belief.beta > 0) || !std::isfinite(belief.alpha) || !std::isfinite(belief.beta)) {
+        throw UsageError("FrozenEstimates: beliefs[" + std::to_string(drafter) + "][" + std::to_string(verifier) +
+                         "] is Beta(" + detail::number(belief.alpha) + ", " + detail::number(belief.beta) +
+                         "), both must be finite and > 0");
+      }
+      means[drafter][verifier] = belief.mean();
+    }
+  }
+  return means;
+}
+
+}  // namespace
+
+FrozenEstimates::FrozenEstimates(std::vector<ForwardCost> costs, std::vector<std::vector<AcceptanceBelief>> beliefs)
+    : FrozenEstimates(std::move(costs), belief_means(beliefs)) {
+  beliefs_ = std::move(beliefs);
+}
+
+std::optional<AcceptanceBelief> FrozenEstimates::acceptance_belief(int drafter, int verifier) const {
+  acceptance_rate(drafter, verifier);  // checks the pair
+  if (beliefs_.empty()) return std::nullopt;
+  return beliefs_[drafter][verifier];
+}
+
 int FrozenEstimates::pool_size() const { return static_cast<int>(costs_.size()); }
 
 double FrozenEstimates::forward_seconds(int model, int tokens_per_sequence, int batch_size,

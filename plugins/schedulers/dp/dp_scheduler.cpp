@@ -12,17 +12,25 @@
 // plain decoding wins when no draft pays, as at large batch sizes. The derivation and the
 // exactness argument are in docs/design/chain_cost_model.md.
 //
-// Without estimates (nothing measured yet) it plans target-only decoding; see
-// SchedulingContext::estimates.
+// Exploration (`exploration: thompson`, the default): each step it searches one draw of
+// the estimates, every pair's acceptance rate sampled from its Beta belief (Thompson
+// sampling over plans), so a chain whose belief is uncertain is tried in proportion to
+// the chance that it is the best, and one that looked bad is tried again as forgetting
+// widens its belief. `exploration: none` searches the beliefs' means. Estimates without
+// beliefs are searched as they are. docs/design/robust_routing.md has the rule.
+//
+// Without estimates it plans target-only decoding; see SchedulingContext::estimates.
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "specrouter/error.h"
 #include "specrouter/plugin/plugin_api.h"
 #include "specrouter/scheduler.h"
 #include "specrouter/scheduling/plan_search.h"
+#include "specrouter/scheduling/thompson_sample.h"
 
 namespace {
 
@@ -33,11 +41,22 @@ int bounded_int(const specrouter::Params& params, const std::string& name, std::
   return static_cast<int>(params.get_int_in(name, minimum, 1'000'000));
 }
 
+// `exploration`: thompson or none; anything else is refused, naming the value.
+bool exploration_is_thompson(const specrouter::Params& params) {
+  const std::string& rule = params.get<std::string>("exploration");
+  if (rule != "thompson" && rule != "none") {
+    throw ConfigError(params.owner() + ": exploration is '" + rule + "', must be 'thompson' or 'none'");
+  }
+  return rule == "thompson";
+}
+
 class DpScheduler final : public specrouter::Scheduler {
  public:
   explicit DpScheduler(const specrouter::Params& params)
       : owner_(params.owner()),
-        limits_{bounded_int(params, "max_draft_length", 1), bounded_int(params, "max_chain_length", 0)} {}
+        limits_{bounded_int(params, "max_draft_length", 1), bounded_int(params, "max_chain_length", 0)},
+        thompson_(exploration_is_thompson(params)),
+        rng_(static_cast<std::uint64_t>(params.get<std::int64_t>("seed"))) {}
 
   specrouter::Plan plan(const specrouter::SchedulingContext& context) override {
     const int pool_size = static_cast<int>(context.pool.size());
@@ -47,12 +66,18 @@ class DpScheduler final : public specrouter::Scheduler {
       throw specrouter::UsageError(owner_ + ": the estimates cover " + std::to_string(context.estimates->pool_size()) +
                                    " models, the pool has " + std::to_string(pool_size));
     }
-    return specrouter::best_plan_dp(*context.estimates, {context.batch_size, context.context_length}, limits_).plan;
+    const specrouter::BatchShape batch{context.batch_size, context.context_length};
+    if (thompson_) {
+      return specrouter::best_plan_dp(specrouter::ThompsonSample(*context.estimates, rng_), batch, limits_).plan;
+    }
+    return specrouter::best_plan_dp(*context.estimates, batch, limits_).plan;
   }
 
  private:
   std::string owner_;                    // "scheduler 'dp'", for messages
   specrouter::PlanSearchLimits limits_;  // the plans it searches
+  bool thompson_;        // plan the best plan of one Thompson sample of the estimates
+  std::mt19937_64 rng_;  // the samples' draws
 };
 
 }  // namespace
@@ -62,6 +87,10 @@ SPECROUTER_PLUGIN(registrar) {
       {"dp",
        "each step, the plan with the lowest predicted time per token, by dynamic programming over the pool",
        {specrouter::int_param("max_draft_length", 8, "longest draft any level proposes (>= 1)"),
+        specrouter::string_param("exploration", "thompson",
+                                 "thompson: plan the best plan of one draw from the acceptance beliefs each step; "
+                                 "none: of their means"),
+        specrouter::int_param("seed", 0, "seed of the Thompson draws"),
         specrouter::int_param("max_chain_length", 0,
                               "most models in a chain, target included; 0 = the whole pool")}},
       [](const specrouter::Params& params) { return std::make_unique<DpScheduler>(params); });

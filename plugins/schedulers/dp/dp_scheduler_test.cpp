@@ -87,6 +87,36 @@ TEST_F(DpSchedulerTest, PicksTheHandComputedBestPlan) {
   EXPECT_EQ(two.draft_lengths, (std::vector<int>{2}));
 }
 
+TEST_F(DpSchedulerTest, ThompsonDrawsFromBeliefsAndNoneUsesTheirMeans) {
+  // A pool whose only draft pair is uncertain: Beta(2, 2), mean 0.5. At the mean,
+  // drafting loses (verifying k tokens costs more than it saves); a draw above about 0.8
+  // makes it pay. Thompson sampling drafts on some steps, the means never.
+  const std::vector<PoolModel> two{{"drafter"}, {"target"}};
+  const FrozenEstimates uncertain({{1e-3, 0, 0, 0}, {10e-3, 8e-3, 0, 0}},
+                                  std::vector<std::vector<specrouter::AcceptanceBelief>>{{{1, 1}, {2, 2}}, {{1, 1}, {1, 1}}});
+  const auto means = make({{"exploration", std::string("none")}});
+  const auto thompson = make({{"exploration", std::string("thompson")}, {"seed", std::int64_t{4}}});
+  int drafted = 0;
+  for (int step = 0; step < 200; ++step) {
+    EXPECT_EQ(means->plan({two, 1, 0, &uncertain}).chain, std::vector<int>{1});
+    drafted += thompson->plan({two, 1, 0, &uncertain}).chain.size() > 1;
+  }
+  EXPECT_GT(drafted, 5);
+  EXPECT_LT(drafted, 100);
+  // The same seed draws the same plans.
+  const auto again = make({{"exploration", std::string("thompson")}, {"seed", std::int64_t{4}}});
+  const auto first = make({{"exploration", std::string("thompson")}, {"seed", std::int64_t{4}}});
+  for (int step = 0; step < 50; ++step) {
+    EXPECT_EQ(first->plan({two, 1, 0, &uncertain}).chain, again->plan({two, 1, 0, &uncertain}).chain);
+  }
+  try {
+    make({{"exploration", std::string("epsilon")}});
+    FAIL() << "an unknown exploration rule was accepted";
+  } catch (const specrouter::ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("exploration is 'epsilon'"));
+  }
+}
+
 TEST_F(DpSchedulerTest, WithoutEstimatesPlansPlainDecoding) {
   const Plan plan = make()->plan(context(nullptr));
   EXPECT_EQ(plan.chain, std::vector<int>{2});

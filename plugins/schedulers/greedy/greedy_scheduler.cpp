@@ -3,8 +3,7 @@
 //
 //   scheduler: {plugin: greedy, max_draft_length: 8, max_chain_length: 3}
 //
-// "Greedy" as in a bandit without exploration: it trusts the estimates it is given. It
-// predicts every chain of at most max_chain_length pool models ending at the target,
+// It predicts every chain of at most max_chain_length pool models ending at the target,
 // with every draft length in [1, max_draft_length] (count_plans of them, target-only
 // included), and takes the fastest; plain decoding wins when no draft pays, as at large
 // batch sizes. It needs no property of the cost model beyond "a plan has a predicted
@@ -12,17 +11,22 @@
 // polynomial time for the current model. max_plans bounds the work per step: a pool and
 // limits beyond it are refused, naming the count, rather than silently slowing each step.
 //
-// Without estimates (nothing measured yet) it plans target-only decoding; see
-// SchedulingContext::estimates.
+// Exploration is the dp scheduler's: Thompson sampling over the acceptance beliefs by
+// default (`exploration: thompson`), or the beliefs' means (`exploration: none`, a
+// bandit without exploration that trusts the estimates); docs/design/robust_routing.md.
+//
+// Without estimates it plans target-only decoding; see SchedulingContext::estimates.
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "specrouter/error.h"
 #include "specrouter/plugin/plugin_api.h"
 #include "specrouter/scheduler.h"
 #include "specrouter/scheduling/plan_search.h"
+#include "specrouter/scheduling/thompson_sample.h"
 
 namespace {
 
@@ -33,11 +37,22 @@ int bounded_int(const specrouter::Params& params, const std::string& name, std::
   return static_cast<int>(params.get_int_in(name, minimum, 1'000'000));
 }
 
+// `exploration`: thompson or none; anything else is refused, naming the value.
+bool exploration_is_thompson(const specrouter::Params& params) {
+  const std::string& rule = params.get<std::string>("exploration");
+  if (rule != "thompson" && rule != "none") {
+    throw ConfigError(params.owner() + ": exploration is '" + rule + "', must be 'thompson' or 'none'");
+  }
+  return rule == "thompson";
+}
+
 class GreedyScheduler final : public specrouter::Scheduler {
  public:
   explicit GreedyScheduler(const specrouter::Params& params)
       : owner_(params.owner()),
         limits_{bounded_int(params, "max_draft_length", 1), bounded_int(params, "max_chain_length", 0)},
+        thompson_(exploration_is_thompson(params)),
+        rng_(static_cast<std::uint64_t>(params.get<std::int64_t>("seed"))),
         max_plans_(params.get<std::int64_t>("max_plans")) {
     if (max_plans_ < 1) {
       throw ConfigError(owner_ + ": max_plans is " + std::to_string(max_plans_) + ", must be >= 1");
@@ -60,14 +75,19 @@ class GreedyScheduler final : public specrouter::Scheduler {
                         " plans to predict per step, above max_plans " + std::to_string(max_plans_) +
                         "; lower the limits or use the dp scheduler");
     }
-    return specrouter::best_plan_by_enumeration(*context.estimates, {context.batch_size, context.context_length},
-                                                limits_)
-        .plan;
+    const specrouter::BatchShape batch{context.batch_size, context.context_length};
+    if (thompson_) {
+      return specrouter::best_plan_by_enumeration(specrouter::ThompsonSample(*context.estimates, rng_), batch, limits_)
+          .plan;
+    }
+    return specrouter::best_plan_by_enumeration(*context.estimates, batch, limits_).plan;
   }
 
  private:
   std::string owner_;                    // "scheduler 'greedy'", for messages
-  specrouter::PlanSearchLimits limits_;  // the plans it predicts
+  specrouter::PlanSearchLimits limits_;  // the plans it searches
+  bool thompson_;        // plan the best plan of one Thompson sample of the estimates
+  std::mt19937_64 rng_;  // the samples' draws
   std::int64_t max_plans_;               // refuses pools and limits with more plans than this
 };
 
@@ -78,6 +98,10 @@ SPECROUTER_PLUGIN(registrar) {
       {"greedy",
        "each step, the plan with the lowest predicted time per token, by predicting every plan within the limits",
        {specrouter::int_param("max_draft_length", 8, "longest draft any level proposes (>= 1)"),
+        specrouter::string_param("exploration", "thompson",
+                                 "thompson: plan the best plan of one draw from the acceptance beliefs each step; "
+                                 "none: of their means"),
+        specrouter::int_param("seed", 0, "seed of the Thompson draws"),
         specrouter::int_param("max_chain_length", 3,
                               "most models in a chain, target included; 0 = the whole pool"),
         specrouter::int_param("max_plans", 100000,

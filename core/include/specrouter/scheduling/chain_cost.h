@@ -74,7 +74,8 @@ double predict_time_per_token(const Plan& plan, const PerformanceEstimates& esti
 
 /// Throws UsageError, naming the plan and the fault, unless `plan.chain` is a strictly
 /// increasing list of pool indices ending at the target `pool_size - 1` and
-/// `plan.draft_lengths` has one entry >= 1 per level below the target.
+/// `plan.draft_lengths` has one entry >= 1 per level below the target, and
+/// `plan.drafter_length` is >= 0 or kExecutorDrafterLength.
 void check_plan(const Plan& plan, int pool_size);
 
 /// `chain [0, 2] draft_lengths [4]`, for messages and logs.

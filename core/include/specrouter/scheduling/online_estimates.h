@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "specrouter/decoding/step_executor.h"
+#include "specrouter/scheduling/acceptance_beliefs.h"
 #include "specrouter/scheduling/forward_profiler.h"
 #include "specrouter/scheduling/performance_estimates.h"
 #include "specrouter/scheduling/similarity_tracker.h"
@@ -22,6 +23,10 @@ namespace specrouter {
 struct OnlineEstimatesOptions {
   ForwardProfilerOptions profiler;       ///< the forward-cost fits
   SimilarityTrackerOptions similarity;   ///< the similarity and acceptance estimates
+  /// Beta beliefs over acceptance (prior_strength > 0): then acceptance rates are the
+  /// beliefs' means and snapshots carry the beliefs; with the default (off) the rates are
+  /// the similarity tracker's predictions.
+  AcceptanceBeliefOptions beliefs;
 };
 
 /// Estimates that learn from every step: forward costs from its ModelCalls, acceptance
@@ -67,6 +72,7 @@ class OnlineEstimates final : public PerformanceEstimates {
   int pool_size() const override { return static_cast<int>(model_names_.size()); }
   double forward_seconds(int model, int tokens_per_sequence, int batch_size, double context_length) const override;
   double acceptance_rate(int drafter, int verifier) const override;
+  std::optional<AcceptanceBelief> acceptance_belief(int drafter, int verifier) const override;
 
   /// The pool models' names, pool order.
   const std::vector<std::string>& model_names() const { return model_names_; }
@@ -76,12 +82,15 @@ class OnlineEstimates final : public PerformanceEstimates {
   ForwardProfiler& profiler() { return profiler_; }
   /// The similarity and acceptance estimates.
   const SimilarityTracker& similarity() const { return similarity_; }
+  /// The acceptance beliefs (enabled() when OnlineEstimatesOptions::beliefs sets a prior).
+  const AcceptanceBeliefs& beliefs() const { return beliefs_; }
 
  private:
   std::vector<std::string> model_names_;
   OnlineEstimatesOptions options_;
   ForwardProfiler profiler_;
   SimilarityTracker similarity_;
+  AcceptanceBeliefs beliefs_;
   bool frozen_ = false;
 };
 

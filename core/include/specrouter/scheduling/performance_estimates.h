@@ -8,7 +8,10 @@
 /// FrozenEstimates is a fixed table of the same numbers, for tests, offline profiles and
 /// simulation. See docs/design/chain_cost_model.md.
 
+#include <optional>
 #include <vector>
+
+#include "specrouter/scheduling/acceptance_belief.h"
 
 namespace specrouter {
 
@@ -69,6 +72,15 @@ class PerformanceEstimates {
   /// Probability that verifier `verifier` accepts one token drafted by `drafter`
   /// (`drafter < verifier`), assumed the same at every position of a draft.
   virtual double acceptance_rate(int drafter, int verifier) const = 0;
+
+  /// How sure the estimates are of acceptance_rate(): a Beta belief whose mean is the
+  /// rate, or nothing when they hold a point estimate only. Schedulers that explore
+  /// (Thompson sampling, thompson_sample.h) draw rates from it; the default is nothing.
+  virtual std::optional<AcceptanceBelief> acceptance_belief(int drafter, int verifier) const {
+    static_cast<void>(drafter);
+    static_cast<void>(verifier);
+    return std::nullopt;
+  }
 };
 
 /// A fixed table of estimates: one ForwardCost per model and an acceptance matrix.
@@ -80,11 +92,16 @@ class FrozenEstimates final : public PerformanceEstimates {
   /// sizes disagree, a coefficient is negative or not finite, or a used rate is outside
   /// [0, 1].
   FrozenEstimates(std::vector<ForwardCost> costs, std::vector<std::vector<double>> acceptance);
+  /// The same with a belief per pair (`beliefs[i][j]`, read only for i < j); the
+  /// acceptance rate of a pair is its belief's mean. Throws UsageError as above, and for
+  /// a belief whose α or β is not finite and > 0.
+  FrozenEstimates(std::vector<ForwardCost> costs, std::vector<std::vector<AcceptanceBelief>> beliefs);
 
   int pool_size() const override;
   double forward_seconds(int model, int tokens_per_sequence, int batch_size,
                          double context_length) const override;
   double acceptance_rate(int drafter, int verifier) const override;
+  std::optional<AcceptanceBelief> acceptance_belief(int drafter, int verifier) const override;
 
   /// The cost of model `model`.
   const ForwardCost& cost(int model) const;
@@ -94,6 +111,7 @@ class FrozenEstimates final : public PerformanceEstimates {
 
   std::vector<ForwardCost> costs_;                // [pool_size]
   std::vector<std::vector<double>> acceptance_;  // [pool_size][pool_size], used above the diagonal
+  std::vector<std::vector<AcceptanceBelief>> beliefs_;  // empty, or [pool_size][pool_size] like acceptance_
 };
 
 }  // namespace specrouter
