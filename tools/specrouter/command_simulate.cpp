@@ -46,6 +46,8 @@ constexpr const char* kHelp =
     "  --class NAME            request class of every sequence (a key of the profile's classes)\n"
     "  --max-levels N          pool models in a chain, oracle's search space (default 3)\n"
     "  --max-draft-length N    longest draft per level, oracle's search space (default 6)\n"
+    "  --prior-strength S      pseudo-tokens behind each pair's prior acceptance of 0.5 (default\n"
+    "                          16); 0 = no beliefs, acceptance as first observed\n"
     "  --output FILE           also write the results as YAML\n"
     "  --plugin-path DIR       also load plugins from DIR (repeatable)\n";
 
@@ -57,6 +59,7 @@ struct Arguments {
   std::int64_t new_tokens = 512;
   std::string request_class;
   PlanSearchLimits limits{.max_draft_length = 6, .max_chain_length = 3};
+  double prior_strength = 16;  // the learning schedulers' acceptance beliefs (robust_routing.md)
   std::filesystem::path output;
   std::vector<std::filesystem::path> plugin_paths;
 };
@@ -90,6 +93,9 @@ Arguments parse(std::span<const std::string> args) {
       parsed.limits.max_chain_length = parse_number<int>(flag, value());
     } else if (flag == "--max-draft-length") {
       parsed.limits.max_draft_length = parse_number<int>(flag, value());
+    } else if (flag == "--prior-strength") {
+      parsed.prior_strength = parse_number<double>(flag, value());
+      if (!(parsed.prior_strength >= 0)) throw UsageFault("--prior-strength must be >= 0");
     } else if (flag == "--output") {
       parsed.output = value();
     } else if (flag == "--plugin-path") {
@@ -162,7 +168,9 @@ ScheduledRun simulate(const SimulationProfile& profile, const Arguments& argumen
     prompts.push_back(prompt);
   }
   std::optional<OnlineEstimates> estimates;
-  if (learn) estimates.emplace(names, adaptive_estimates_options());
+  AcceptanceBeliefOptions beliefs;
+  beliefs.prior_strength = arguments.prior_strength;
+  if (learn) estimates.emplace(names, adaptive_estimates_options(beliefs));
   SpeculativeGenerationOptions options;
   options.max_new_tokens = arguments.new_tokens;
   world.set_default_class(arguments.request_class);
