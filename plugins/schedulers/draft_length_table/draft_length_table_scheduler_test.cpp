@@ -58,7 +58,8 @@ class DraftLengthTableTest : public ::testing::Test {
 
   std::shared_ptr<Scheduler> make(const std::map<std::string, ParamValue>& overrides = {}) const {
     return registries_.schedulers.create(
-        "draft_length_table", specrouter::Params::from_specs("scheduler 'draft_length_table'", info().params, overrides));
+        "draft_length_table",
+        specrouter::Params::from_specs("scheduler 'draft_length_table'", info().params, overrides));
   }
 
   std::shared_ptr<Scheduler> make_table(const Ints& batch_sizes, const Ints& draft_lengths) const {

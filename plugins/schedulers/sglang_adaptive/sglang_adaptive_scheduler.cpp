@@ -24,6 +24,7 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "specrouter/error.h"
@@ -129,7 +130,9 @@ TierLadder::Settings ladder_settings(const specrouter::Params& params) {
   const std::string& owner = params.owner();
   TierLadder::Settings settings;
   const auto& tiers = params.get<std::vector<std::int64_t>>("tiers");
-  if (tiers.empty()) throw ConfigError(owner + ": tiers is empty; give the draft lengths to move between, e.g. [1, 3, 5, 7]");
+  if (tiers.empty()) {
+    throw ConfigError(owner + ": tiers is empty; give the draft lengths to move between, e.g. [1, 3, 5, 7]");
+  }
   for (std::size_t i = 0; i < tiers.size(); ++i) {
     const std::string at = "tiers[" + std::to_string(i) + "]";
     if (tiers[i] < 0 || tiers[i] > kMaxDraftLength) {

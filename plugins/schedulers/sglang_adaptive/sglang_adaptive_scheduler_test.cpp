@@ -73,7 +73,9 @@ class SglangAdaptiveTest : public ::testing::Test {
     return lengths;
   }
 
-  static std::vector<int> repeat(int value, int times) { return std::vector<int>(static_cast<std::size_t>(times), value); }
+  static std::vector<int> repeat(int value, int times) {
+    return std::vector<int>(static_cast<std::size_t>(times), value);
+  }
   static std::vector<int> concat(std::vector<int> a, const std::vector<int>& b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
@@ -292,8 +294,10 @@ TEST_F(SglangAdaptiveTest, ParametersAreCheckedNamingTheKey) {
   EXPECT_THAT(config_error([&] { make({{"ema_alpha", 1.5}}); }), HasSubstr("ema_alpha is 1.5"));
   EXPECT_THAT(config_error([&] { make({{"warmup_steps", std::int64_t{-1}}}); }), HasSubstr("warmup_steps"));
   EXPECT_THAT(config_error([&] { make({{"update_interval", std::int64_t{0}}}); }), HasSubstr("update_interval"));
-  EXPECT_THAT(config_error([&] { make({{"up_hysteresis", INFINITY}}); }), HasSubstr("up_hysteresis is inf"));
-  EXPECT_THAT(config_error([&] { make({{"down_hysteresis", NAN}}); }), HasSubstr("down_hysteresis is nan"));
+  EXPECT_THAT(config_error([&] { make({{"up_hysteresis", static_cast<double>(INFINITY)}}); }),
+              HasSubstr("up_hysteresis is inf"));
+  EXPECT_THAT(config_error([&] { make({{"down_hysteresis", static_cast<double>(NAN)}}); }),
+              HasSubstr("down_hysteresis is nan"));
   EXPECT_THAT(config_error([&] { make({{"chain", Names{"small", "medium", "target"}}}); }),
               HasSubstr("chain has 3 models, must have 2"));
 }
