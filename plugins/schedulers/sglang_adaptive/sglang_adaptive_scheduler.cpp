@@ -84,11 +84,11 @@ class TierLadder {
 
   int draft_length() const { return settings_.tiers[static_cast<std::size_t>(tier_)]; }
 
-  // One step that ran `draft_length` (0 = target only) and got `accepted` draft tokens
-  // accepted per sequence; then, when due, the tier decision.
-  void record(int draft_length, double accepted) {
-    if (draft_length > 0) {
-      accepted = std::clamp(accepted, 0.0, static_cast<double>(draft_length));
+  // One step that ran draft length `ran` (0 = target only) and got `accepted` draft
+  // tokens accepted per sequence; then, when due, the tier decision.
+  void record(int ran, double accepted) {
+    if (ran > 0) {
+      accepted = std::clamp(accepted, 0.0, static_cast<double>(ran));
       ema_ = (1 - settings_.ema_alpha) * ema_ + settings_.ema_alpha * accepted;
     }
     ++steps_;
