@@ -7,9 +7,11 @@ Reads every results.h5 below RESULTS_DIR (never *.partial; layout in
 docs/results-schema.md) and writes to OUT_DIR:
 
   speedup.png                 speedup over the target-only baseline per method and workload
-                              (grouped bars, one panel per pool; a cell averages its runs,
-                              speedup = mean tokens/s over mean baseline tokens/s, as
-                              `specrouter leaderboard` computes it)
+                              (grouped bars, one panel per pool; a bar is the mean over a
+                              cell's runs of each run's tokens/s over the baseline's of the
+                              same seed (the baseline mean when it lacks the seed), error
+                              bar the sample standard deviation, as `specrouter
+                              leaderboard` computes them)
   chain_<run>.png             for each run whose steps used more than one plan: the plan
                               chosen over time, with the run's /events marked
   estimates_<run>.png         for each run with /estimates: predicted vs measured time per
@@ -96,6 +98,25 @@ class Run:
     def baseline(self):
         return int(self.summary.get("baseline", 0)) == 1
 
+    @property
+    def seed(self):
+        return int(self.summary.get("seed", 0))
+
+
+def speedup_stat(runs, base_runs):
+    """Mean and sample standard deviation (nan for one run) of the runs' per-seed speedups."""
+    if not runs or not base_runs:
+        return math.nan, math.nan
+    base_mean = np.mean([r.summary["tokens_per_second"] for r in base_runs])
+    if not base_mean > 0:
+        return math.nan, math.nan
+    speedups = []
+    for run in runs:
+        same_seed = [r.summary["tokens_per_second"] for r in base_runs if r.seed == run.seed]
+        base = np.mean(same_seed) if same_seed and np.mean(same_seed) > 0 else base_mean
+        speedups.append(run.summary["tokens_per_second"] / base)
+    return float(np.mean(speedups)), (float(np.std(speedups, ddof=1)) if len(speedups) > 1 else math.nan)
+
 
 def find_runs(root):
     runs, skipped = [], []
@@ -127,13 +148,15 @@ def plot_speedup(runs, out_dir, written):
         baselines = sorted({run.method for run in mine if run.baseline})
         width = 0.8 / max(len(methods), 1)
         for i, method in enumerate(methods):
-            heights = []
+            heights, errors = [], []
             for workload in workloads:
-                rates = [r.summary["tokens_per_second"] for r in mine if r.method == method and r.workload == workload]
-                base = [r.summary["tokens_per_second"] for r in mine if r.baseline and r.workload == workload]
-                heights.append(np.mean(rates) / np.mean(base) if rates and base and np.mean(base) > 0 else math.nan)
+                cell = [r for r in mine if r.method == method and r.workload == workload]
+                base = [r for r in mine if r.baseline and r.workload == workload]
+                mean, std = speedup_stat(cell, base)
+                heights.append(mean)
+                errors.append(0.0 if math.isnan(std) else std)
             positions = np.arange(len(workloads)) + (i - (len(methods) - 1) / 2) * width
-            ax.bar(positions, heights, width, label=method)
+            ax.bar(positions, heights, width, yerr=errors, capsize=2, label=method)
         ax.axhline(1.0, color="black", linewidth=0.8, linestyle="--")
         ax.set_xticks(np.arange(len(workloads)))
         ax.set_xticklabels(workloads)

@@ -104,7 +104,7 @@ TEST_F(LeaderboardTest, RecomputesEveryCellFromTheFilesAndMarksMissingOnes) {
   for (std::int64_t seed : {0, 1}) {
     write({baseline, "prose", "tiny", "target", true, rate(random), 1.0, seed, {}, {{"target", 6}}});
     write({fixed_chain, "prose", "tiny", "target", false, rate(random), tau(random), seed,
-           {{"draft", accept(random)}}, {{"draft:3>target", 5}}});
+           {{"draft", accept(random)}}, {{"draft:3>target", 5}}, {}, "static"});
   }
   write({baseline, "code", "tiny", "target", true, rate(random), 1.0, 0, {}, {{"target", 6}}});
   write({adaptive, "prose", "tiny", "target", false, rate(random), tau(random), 0, {{"draft", accept(random)}},
@@ -168,10 +168,20 @@ TEST_F(LeaderboardTest, RecomputesEveryCellFromTheFilesAndMarksMissingOnes) {
     if (base.empty()) {
       EXPECT_EQ(row.at("speedup"), "") << "a speedup without a baseline is invented";
     } else {
-      std::vector<double> base_rates;
-      for (const SampleRun& run : base) base_rates.push_back(run.tokens_per_second);
-      EXPECT_NEAR(std::stod(row.at("speedup")), mean(rates) / mean(base_rates), 1e-6);
+      // Every run here has a baseline run of its seed: the speedup is the mean over the
+      // runs of each one's tokens/s over its seed's baseline.
+      std::vector<double> speedups;
+      for (const SampleRun& run : runs) {
+        for (const SampleRun& b : base) {
+          if (b.seed == run.seed) speedups.push_back(run.tokens_per_second / b.tokens_per_second);
+        }
+      }
+      ASSERT_EQ(speedups.size(), runs.size());
+      EXPECT_NEAR(std::stod(row.at("speedup")), mean(speedups), 1e-6);
+      EXPECT_EQ(row.at("speedup_pairing"), "seed");
     }
+    // The static chain is the only static plan, on prose only.
+    EXPECT_EQ(row.at("best_static_method"), pool == "tiny" && row.at("workload") == "prose" ? fixed_chain : "");
   }
   // Plans are summed over the runs of a cell, most used first.
   for (const auto& row : rows) {
@@ -200,13 +210,131 @@ TEST_F(LeaderboardTest, RecomputesEveryCellFromTheFilesAndMarksMissingOnes) {
     ++static_rows;
     EXPECT_THAT(line, ::testing::StartsWith("| " + fixed_chain + " | — |")) << line;
   }
-  EXPECT_EQ(static_rows, 4);  // speedup, tau, acceptance, chains
+  EXPECT_EQ(static_rows, 5);  // speedup, relative to the best static plan, tau, acceptance, chains
 
   // Markdown on stdout by default.
   const specrouter::testing::CliResult to_stdout =
       specrouter::testing::run_cli_split({"leaderboard", (work_ / "results").string()});
   EXPECT_EQ(to_stdout.exit_code, 0);
   EXPECT_EQ(to_stdout.output, table);
+}
+
+// Constructed runs with round numbers: three seeds per method, a baseline whose tokens/s
+// varies fourfold across seeds (per-seed speedups cancel it), static plans, adaptive ones.
+// Speedups per seed (baseline 100, 200, 400 tokens/s):
+//   static [draft:4>target]  1.4 1.5 1.6   mean 1.5, std 0.1  (the best static plan)
+//   static [mid:4>target]    1.39 x3       1.39 ± 0: 0.11 from the best, above 0.1
+//   greedy                   1.41 x3       1.41 ± 0: 0.09 from the best, below 0.1 -> ≈
+//   bandit                   1.3 1.6 1.9   1.6 ± 0.3: within its own deviation -> ≈
+//   dp                       1.8 1.9 2.0   1.9 ± 0.1: 0.4 from the best
+//   prompt lookup            seed 3 only   280 tokens/s over the baseline mean 233.33 = 1.2
+class LeaderboardSeedsTest : public LeaderboardTest {
+ protected:
+  void SetUp() override {
+    LeaderboardTest::SetUp();
+    const std::vector<double> base = {100, 200, 400};
+    auto add = [&](const std::string& method, const std::string& scheduler, const std::vector<double>& speedups,
+                   const std::vector<double>& taus) {
+      for (std::size_t i = 0; i < speedups.size(); ++i) {
+        write({method, "prose", "tiny", "target", method == "target-only", base[i] * speedups[i], taus[i],
+               static_cast<std::int64_t>(i), {}, {{"target", 4}}, {}, scheduler});
+      }
+    };
+    add("target-only", "static", {1, 1, 1}, {1, 1, 1});
+    add("static [draft:4>target]", "static", {1.4, 1.5, 1.6}, {2.0, 2.5, 3.0});
+    add("static [mid:4>target]", "static", {1.39, 1.39, 1.39}, {2, 2, 2});
+    add("greedy", "greedy", {1.41, 1.41, 1.41}, {2, 2, 2});
+    add("bandit", "bandit", {1.3, 1.6, 1.9}, {2, 2, 2});
+    add("dp", "dp", {1.8, 1.9, 2.0}, {2, 2, 2});
+    write({"prompt lookup", "prose", "tiny", "target", false, 280, 2, 3, {}, {{"target", 4}}, {}, "static"});
+    csv_ = work_ / "board.csv";
+    const specrouter::testing::CliResult result = specrouter::testing::run_cli_split(
+        {"leaderboard", (work_ / "results").string(), "--csv", csv_.string()});
+    ASSERT_EQ(result.exit_code, 0) << result.output << result.errors;
+    markdown_ = result.output;
+    for (const auto& row : read_csv(csv_)) rows_[row.at("method")] = row;
+  }
+
+  double number(const std::string& method, const std::string& column) const {
+    return std::stod(rows_.at(method).at(column));
+  }
+
+  fs::path csv_;
+  std::string markdown_;
+  std::map<std::string, std::map<std::string, std::string>> rows_;  // by method (one workload)
+};
+
+TEST_F(LeaderboardSeedsTest, CellsAreMeansOverSeedsWithSampleDeviations) {
+  ASSERT_EQ(rows_.size(), 7u);
+  // Means and sample (n - 1) deviations of tokens/s, per-seed speedups and tau.
+  EXPECT_EQ(rows_.at("target-only").at("seeds"), "0;1;2");
+  EXPECT_NEAR(number("target-only", "tokens_per_second"), 700.0 / 3, 1e-6);  // 10 digits
+  EXPECT_NEAR(number("target-only", "tokens_per_second_std"), std::sqrt(70000.0 / 3), 1e-6);  // 152.75
+  EXPECT_NEAR(number("target-only", "speedup"), 1.0, 1e-12);
+  EXPECT_NEAR(number("target-only", "speedup_std"), 0.0, 1e-12);
+  EXPECT_NEAR(number("static [draft:4>target]", "tokens_per_second"), 360.0, 1e-6);
+  EXPECT_NEAR(number("static [draft:4>target]", "tokens_per_second_std"), std::sqrt(65200.0), 1e-6);
+  EXPECT_NEAR(number("static [draft:4>target]", "speedup"), 1.5, 1e-12);
+  EXPECT_NEAR(number("static [draft:4>target]", "speedup_std"), 0.1, 1e-12);
+  EXPECT_NEAR(number("static [draft:4>target]", "tau"), 2.5, 1e-12);
+  EXPECT_NEAR(number("static [draft:4>target]", "tau_std"), 0.5, 1e-12);
+  EXPECT_NEAR(number("bandit", "speedup"), 1.6, 1e-12);
+  EXPECT_NEAR(number("bandit", "speedup_std"), 0.3, 1e-12);
+  EXPECT_NEAR(number("dp", "speedup"), 1.9, 1e-12);
+  EXPECT_NEAR(number("dp", "speedup_std"), 0.1, 1e-12);
+  // Per seed, not a ratio of means: that would be (180 + 380 + 800) / 700 = 1.943 for dp.
+  EXPECT_EQ(rows_.at("dp").at("speedup_pairing"), "seed");
+  // One run: no deviation; its seed has no baseline run, so the baseline mean is used.
+  EXPECT_EQ(rows_.at("prompt lookup").at("runs"), "1");
+  EXPECT_EQ(rows_.at("prompt lookup").at("tokens_per_second_std"), "");
+  EXPECT_EQ(rows_.at("prompt lookup").at("speedup_std"), "");
+  EXPECT_EQ(rows_.at("prompt lookup").at("tau_std"), "");
+  EXPECT_NEAR(number("prompt lookup", "speedup"), 1.2, 1e-9);
+  EXPECT_EQ(rows_.at("prompt lookup").at("speedup_pairing"), "mean");
+
+  // Markdown: mean ± std, the number of seeds, † for the unpaired cell.
+  EXPECT_THAT(markdown_, HasSubstr("| target-only (baseline) | 1.00× ± 0.00 (233.3 ± 152.8) n=3 |"));
+  EXPECT_THAT(markdown_, HasSubstr("| static [draft:4>target] | 2.50 ± 0.50 |"));
+  EXPECT_THAT(markdown_, HasSubstr("| prompt lookup | 1.20×† (280.0) n=1 |"));
+}
+
+TEST_F(LeaderboardSeedsTest, BestStaticPlanAndCellsWithinOneDeviationOfIt) {
+  for (const auto& [method, row] : rows_) {
+    SCOPED_TRACE(method);
+    EXPECT_EQ(row.at("best_static_method"), "static [draft:4>target]");
+  }
+  // The rule: |mean - best mean| < max(std, best std), both sides of the threshold 0.1.
+  EXPECT_EQ(rows_.at("static [draft:4>target]").at("near_best_static"), "0");  // itself
+  EXPECT_EQ(rows_.at("greedy").at("near_best_static"), "1");                   // 0.09 < 0.1
+  EXPECT_EQ(rows_.at("static [mid:4>target]").at("near_best_static"), "0");    // 0.11 > 0.1
+  EXPECT_EQ(rows_.at("bandit").at("near_best_static"), "1");                   // 0.1 < its own 0.3
+  EXPECT_EQ(rows_.at("dp").at("near_best_static"), "0");                       // 0.4 > 0.1
+  EXPECT_EQ(rows_.at("target-only").at("near_best_static"), "0");              // 0.5 > 0.1
+  EXPECT_EQ(rows_.at("prompt lookup").at("near_best_static"), "0");            // 0.3 > 0.1 (one run)
+  // Mean tokens/s over the best static plan's (360).
+  EXPECT_NEAR(number("static [draft:4>target]", "vs_best_static"), 1.0, 1e-12);
+  EXPECT_NEAR(number("greedy", "vs_best_static"), 1.41 * 700 / 3 / 360, 1e-9);
+  EXPECT_NEAR(number("dp", "vs_best_static"), 1360.0 / 3 / 360, 1e-9);
+
+  EXPECT_THAT(markdown_, HasSubstr("| static [draft:4>target] | **1.50× ± 0.10 (360.0 ± 255.3) n=3** |"));
+  EXPECT_THAT(markdown_, HasSubstr("| greedy | ≈ 1.41× ± 0.00 ("));
+  EXPECT_THAT(markdown_, HasSubstr("| static [mid:4>target] | 1.39× ± 0.00 ("));
+  EXPECT_THAT(markdown_, HasSubstr("| bandit | ≈ 1.60× ± 0.30 ("));
+  EXPECT_THAT(markdown_, HasSubstr("| dp | 1.90× ± 0.10 ("));
+  EXPECT_THAT(markdown_, HasSubstr("less than the larger of their two\nstandard deviations"));
+  EXPECT_THAT(markdown_, HasSubstr("### Tokens/s relative to the best static plan"));
+  EXPECT_THAT(markdown_, HasSubstr("| dp | 1.26× |"));  // 453.3 / 360
+  EXPECT_THAT(markdown_, HasSubstr("(prose: `static [draft:4>target]`)"));
+}
+
+TEST_F(LeaderboardSeedsTest, CsvKeepsItsColumnsAndAddsDeviationsBesideTheMeans) {
+  std::istringstream in(specrouter::testing::read_text(csv_));
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(header,
+            "pool,target,method,workload,baseline,baseline_method,runs,seeds,tokens_per_second,tokens_per_second_std,"
+            "speedup,speedup_std,tau,tau_std,plans,speedup_pairing,best_static_method,vs_best_static,"
+            "near_best_static");
 }
 
 TEST_F(LeaderboardTest, FolderWithoutUsableFilesIsAnError) {

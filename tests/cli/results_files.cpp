@@ -45,6 +45,7 @@ void write_sample_run(const fs::path& folder, const SampleRun& run) {
   summary["pool"] = run.pool;
   summary["target"] = run.target;
   summary["baseline"] = std::int64_t{run.baseline ? 1 : 0};
+  if (!run.scheduler.empty()) summary["scheduler"] = run.scheduler;
   summary["tokens_per_second"] = run.tokens_per_second;
   summary["tau"] = run.tau;
   summary["seed"] = run.seed;

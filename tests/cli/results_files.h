@@ -27,6 +27,7 @@ struct SampleRun {
   /// Plans and their step counts, most used first; their steps go to /steps in turn.
   std::vector<std::pair<std::string, std::int64_t>> plans = {{"target", 4}};
   std::vector<specrouter::EventRecord> events;  ///< rows of /events
+  std::string scheduler;                        ///< the summary's `scheduler`; empty: not written
 };
 
 /// Writes `<folder>/results.h5` for `run` (creating the folder): its summary, one /steps

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "cli_test_util.h"
@@ -46,7 +48,8 @@ class SweepTest : public ::testing::Test {
   std::vector<std::string> args(const std::string& sweep_dir, std::vector<std::string> extra) const {
     std::vector<std::string> all = {"--config-dir", (work_ / "configs").string(), "pool=tiny_random", "method=null", "drafter=ngram",
                                     "pool.models[0].path=" + (work_ / "checkpoint").string(),
-                                    "run.sweep_dir=" + sweep_dir, "workload.max_new_tokens=2", "run.threads=1"};
+                                    "run.sweep_dir=" + sweep_dir, "workload.max_new_tokens=2", "run.threads=1",
+                                    "run.seed=0"};  // one seed, not the seeds config.yaml declares
     all.insert(all.end(), extra.begin(), extra.end());
     return all;
   }
@@ -103,12 +106,16 @@ TEST_F(SweepTest, ConfigDeclaredSweepRunsEveryMethodAndPrintsTheLeaderboard) {
   std::ofstream(work_ / "configs" / "config.yaml") << config;
   std::vector<std::string> command = args((work_ / "sweep").string(), {"-m", "workload=smoke"});
   std::erase(command, std::string("method=null"));  // the fixture's choice would replace the declared sweep
+  // Declared: method and run.seed (0,1,2); the command line's run.seed replaces the latter.
+  std::replace(command.begin(), command.end(), std::string("run.seed=0"), std::string("run.seed=5"));
   const specrouter::testing::CliResult result = run_cli(command);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_TRUE(fs::exists(work_ / "sweep" / "0" / "results.h5"));
   EXPECT_TRUE(fs::exists(work_ / "sweep" / "1" / "results.h5"));
   EXPECT_FALSE(fs::exists(work_ / "sweep" / "2"));
   EXPECT_THAT(read_text(work_ / "sweep" / "1" / ".specrouter" / "overrides.yaml"), HasSubstr("method=prompt_lookup"));
+  EXPECT_THAT(read_text(work_ / "sweep" / "1" / ".specrouter" / "overrides.yaml"), HasSubstr("run.seed=5"));
+  EXPECT_THAT(read_text(work_ / "sweep" / "1" / ".specrouter" / "overrides.yaml"), Not(HasSubstr("run.seed=0")));
   EXPECT_THAT(result.output, HasSubstr("| target-only"));
   EXPECT_THAT(result.output, HasSubstr("| static [ngram>target]"));
 
@@ -117,6 +124,49 @@ TEST_F(SweepTest, ConfigDeclaredSweepRunsEveryMethodAndPrintsTheLeaderboard) {
   ASSERT_EQ(one.exit_code, 0) << one.output;
   EXPECT_TRUE(fs::exists(work_ / "one" / "0" / "results.h5"));
   EXPECT_FALSE(fs::exists(work_ / "one" / "1"));
+}
+
+// The default comparison declares `method` then `run.seed: 0,1,2`: every method runs
+// with three seeds, method by method (the seed turns fastest). Composed only (--cfg job).
+TEST_F(SweepTest, DefaultComparisonSweepsThreeSeedsPerMethodSeedFastest) {
+  // Per job of `-m --cfg job` output (in "# job N" order): its run.method and run.seed.
+  const auto jobs_of = [](const std::string& output) {
+    std::vector<std::pair<std::string, std::string>> jobs;
+    std::istringstream lines(output);
+    bool in_run = false;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("# job ", 0) == 0) jobs.emplace_back();
+      if (!line.empty() && line[0] != ' ') in_run = line == "run:";
+      if (!in_run || jobs.empty()) continue;
+      if (line.rfind("  method: ", 0) == 0) jobs.back().first = line.substr(10);
+      if (line.rfind("  seed: ", 0) == 0) jobs.back().second = line.substr(8);
+    }
+    return jobs;
+  };
+  const specrouter::testing::CliResult result =
+      run_cli({"--config-dir", (work_ / "configs").string(), "-m", "--cfg", "job"});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto jobs = jobs_of(result.output);
+  ASSERT_GE(jobs.size(), 6u) << result.output;
+  ASSERT_EQ(jobs.size() % 3, 0u);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    SCOPED_TRACE("job " + std::to_string(i));
+    EXPECT_EQ(jobs[i].second, std::to_string(i % 3));
+    EXPECT_EQ(jobs[i].first, jobs[i - i % 3].first) << "the seed turns fastest";
+  }
+  EXPECT_EQ(jobs[0].first, "target-only");
+  EXPECT_NE(jobs[3].first, jobs[0].first);
+
+  // run.seed on the command line replaces the declared seeds: one job per method.
+  const specrouter::testing::CliResult one =
+      run_cli({"--config-dir", (work_ / "configs").string(), "-m", "--cfg", "job", "run.seed=5"});
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto one_seed = jobs_of(one.output);
+  ASSERT_EQ(one_seed.size(), jobs.size() / 3);
+  for (std::size_t i = 0; i < one_seed.size(); ++i) {
+    EXPECT_EQ(one_seed[i].first, jobs[3 * i].first);
+    EXPECT_EQ(one_seed[i].second, "5");
+  }
 }
 
 TEST_F(SweepTest, TimeNamedSweepIsFoundAgainByTheSameCommand) {

@@ -1,10 +1,14 @@
 // Collecting run summaries into leaderboard cells. A cell averages its runs (seeds)
-// arithmetically; its speedup is the ratio of its mean tokens/s to the mean tokens/s of
-// the baseline runs of the same pool and workload, so every run weighs the same and a
-// missing baseline gives no speedup rather than an invented one.
+// arithmetically and reports their sample standard deviation; its speedup is the mean
+// over its runs of each run's tokens/s over the baseline's of the same seed (over the
+// baseline mean when the baseline lacks that seed), so seed-to-seed variation common to
+// both cancels, and a missing baseline gives no speedup rather than an invented one.
+// The best static plan of a workload (hindsight) is the static cell with the highest
+// mean speedup; cells within the larger standard deviation of it are marked.
 #include "leaderboard.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "specrouter/error.h"
@@ -58,13 +62,92 @@ void add_plans(std::vector<std::pair<std::string, std::int64_t>>& total,
   }
 }
 
-double mean(const std::vector<double>& values) {
-  double sum = 0;
-  for (double value : values) sum += value;
-  return values.empty() ? 0.0 : sum / static_cast<double>(values.size());
+double mean(const std::vector<double>& values) { return seed_stat(values).mean; }
+
+// The measure the best static plan is chosen by and compared on: the speedup when the
+// workload has a baseline, else tokens/s.
+SeedStat ranking_measure(const LeaderboardCell& cell) {
+  if (cell.speedup) return {*cell.speedup, cell.speedup_std};
+  return {cell.tokens_per_second, cell.tokens_per_second_std};
+}
+
+// Speedups of every cell of `workload`: each run against the baseline of its seed, or
+// against the baseline mean when the baseline has no run of that seed.
+void add_speedups(PoolLeaderboard& pool, const std::string& workload,
+                  const std::map<std::pair<std::string, std::string>, std::vector<const RunSummary*>>& grouped) {
+  std::vector<double> baseline_rates;
+  std::map<std::int64_t, std::vector<double>> baseline_by_seed;
+  for (const auto& [key, cell_runs] : grouped) {
+    if (key.second != workload) continue;
+    for (const RunSummary* run : cell_runs) {
+      if (!run->baseline) continue;
+      baseline_rates.push_back(run->tokens_per_second);
+      baseline_by_seed[run->seed].push_back(run->tokens_per_second);
+    }
+  }
+  const double baseline = mean(baseline_rates);
+  if (baseline_rates.empty() || !(baseline > 0)) return;
+  for (const auto& [key, cell_runs] : grouped) {
+    if (key.second != workload) continue;
+    LeaderboardCell& cell = pool.cells.at(key);
+    int paired = 0;
+    for (const RunSummary* run : cell_runs) {  // in seed order, as the cell's other runs
+      auto it = baseline_by_seed.find(run->seed);
+      const double same_seed = it == baseline_by_seed.end() ? 0.0 : mean(it->second);
+      paired += same_seed > 0;
+      cell.run_speedups.push_back(run->tokens_per_second / (same_seed > 0 ? same_seed : baseline));
+    }
+    const SeedStat speedup = seed_stat(cell.run_speedups);
+    cell.speedup = speedup.mean;
+    cell.speedup_std = speedup.std;
+    cell.pairing = paired == cell.runs ? SpeedupPairing::kSeed
+                   : paired == 0       ? SpeedupPairing::kMean
+                                       : SpeedupPairing::kMixed;
+  }
+}
+
+// The best static plan of `workload` and every cell's comparison with it.
+void compare_with_best_static(PoolLeaderboard& pool, const std::string& workload) {
+  const LeaderboardCell* best = nullptr;
+  std::string best_method;
+  for (const std::string& method : pool.methods) {
+    const LeaderboardCell* cell = pool.find(method, workload);
+    if (cell == nullptr || !cell->is_static) continue;
+    if (best == nullptr || ranking_measure(*cell).mean > ranking_measure(*best).mean) {
+      best = cell;
+      best_method = method;
+    }
+  }
+  if (best == nullptr) return;
+  pool.best_static[workload] = best_method;
+  const SeedStat reference = ranking_measure(*best);
+  for (const std::string& method : pool.methods) {
+    auto it = pool.cells.find({method, workload});
+    if (it == pool.cells.end()) continue;
+    LeaderboardCell& cell = it->second;
+    if (best->tokens_per_second > 0) cell.vs_best_static = cell.tokens_per_second / best->tokens_per_second;
+    if (method == best_method) continue;
+    const SeedStat mine = ranking_measure(cell);
+    const double threshold = std::max(mine.std.value_or(0.0), reference.std.value_or(0.0));
+    cell.near_best_static = std::abs(mine.mean - reference.mean) < threshold;
+  }
 }
 
 }  // namespace
+
+SeedStat seed_stat(const std::vector<double>& values) {
+  SeedStat stat;
+  if (values.empty()) return stat;
+  double sum = 0;
+  for (double value : values) sum += value;
+  stat.mean = sum / static_cast<double>(values.size());
+  if (values.size() >= 2) {
+    double squares = 0;
+    for (double value : values) squares += (value - stat.mean) * (value - stat.mean);
+    stat.std = std::sqrt(squares / static_cast<double>(values.size() - 1));
+  }
+  return stat;
+}
 
 const LeaderboardCell* PoolLeaderboard::find(const std::string& method, const std::string& workload) const {
   auto it = cells.find({method, workload});
@@ -107,6 +190,7 @@ RunSummary read_run_summary(const fs::path& file) {
   run.pool = text_of(summary, file, "pool", false);
   run.target = text_of(summary, file, "target", false);
   if (auto it = summary.find("baseline"); it != summary.end()) run.baseline = number_of(it->second, file, "baseline") != 0;
+  run.scheduler = text_of(summary, file, "scheduler", false);
   run.tokens_per_second = number_of(require(summary, file, "tokens_per_second"), file, "tokens_per_second");
   if (auto it = summary.find("tau"); it != summary.end()) run.tau = number_of(it->second, file, "tau");
   if (auto it = summary.find("seed"); it != summary.end()) {
@@ -148,21 +232,28 @@ Leaderboard build_leaderboard(const std::vector<RunSummary>& runs) {
     pool.workloads.assign(workloads.begin(), workloads.end());
     pool.models.assign(models.begin(), models.end());
 
-    for (const auto& [key, cell_runs] : grouped) {
+    for (auto& [key, cell_runs] : grouped) {
+      // Runs in seed order, so that every per-run list of the cell lines up with `seeds`.
+      std::stable_sort(cell_runs.begin(), cell_runs.end(),
+                       [](const RunSummary* a, const RunSummary* b) { return a->seed < b->seed; });
       LeaderboardCell cell;
       cell.runs = static_cast<int>(cell_runs.size());
-      std::vector<double> rates, taus;
+      cell.is_static = true;
       std::map<std::string, std::vector<double>> acceptance;
       for (const RunSummary* run : cell_runs) {
         cell.seeds.push_back(run->seed);
-        rates.push_back(run->tokens_per_second);
-        taus.push_back(run->tau);
+        cell.run_tokens_per_second.push_back(run->tokens_per_second);
+        cell.run_taus.push_back(run->tau);
+        cell.is_static = cell.is_static && run->scheduler == "static" && !run->baseline;
         for (const auto& [model, rate] : run->acceptance) acceptance[model].push_back(rate);
         add_plans(cell.plans, run->plans);
       }
-      std::sort(cell.seeds.begin(), cell.seeds.end());
-      cell.tokens_per_second = mean(rates);
-      cell.tau = mean(taus);
+      const SeedStat rate = seed_stat(cell.run_tokens_per_second);
+      const SeedStat tau = seed_stat(cell.run_taus);
+      cell.tokens_per_second = rate.mean;
+      cell.tokens_per_second_std = rate.std;
+      cell.tau = tau.mean;
+      cell.tau_std = tau.std;
       for (const auto& [model, values] : acceptance) cell.acceptance[model] = mean(values);
       std::stable_sort(cell.plans.begin(), cell.plans.end(),
                        [](const auto& a, const auto& b) { return a.second > b.second; });
@@ -171,16 +262,8 @@ Leaderboard build_leaderboard(const std::vector<RunSummary>& runs) {
 
     // The baseline of a workload: every baseline run on it, whatever its label.
     for (const std::string& workload : pool.workloads) {
-      std::vector<double> baseline_rates;
-      for (const RunSummary* run : pool_runs) {
-        if (run->baseline && run->workload == workload) baseline_rates.push_back(run->tokens_per_second);
-      }
-      const double baseline = mean(baseline_rates);
-      if (baseline_rates.empty() || !(baseline > 0)) continue;
-      for (const std::string& method : pool.methods) {
-        auto it = pool.cells.find({method, workload});
-        if (it != pool.cells.end()) it->second.speedup = it->second.tokens_per_second / baseline;
-      }
+      add_speedups(pool, workload, grouped);
+      compare_with_best_static(pool, workload);
     }
     board.pools.push_back(std::move(pool));
   }

@@ -47,13 +47,15 @@ ForwardOutput SlowableModel::forward(std::span<const SequenceInput> batch, State
   return output;
 }
 
-std::vector<RunEvent> read_events(const ComposedConfig& config) {
-  std::vector<RunEvent> events;
-  const YAML::Node list = config.find("events");
-  if (!list.IsDefined() || list.IsNull()) return events;
-  if (!list.IsSequence()) throw ConfigError(config.describe_key("events") + ": expected a list of events");
+namespace {
+
+// Appends the events of the config list `key`.
+void read_event_list(const ComposedConfig& config, const std::string& key, std::vector<RunEvent>& events) {
+  const YAML::Node list = config.find(key);
+  if (!list.IsDefined() || list.IsNull()) return;
+  if (!list.IsSequence()) throw ConfigError(config.describe_key(key) + ": expected a list of events");
   for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string entry = "events[" + std::to_string(i) + "]";
+    const std::string entry = key + "[" + std::to_string(i) + "]";
     if (!config.at(entry).IsMap()) throw ConfigError(config.describe_key(entry) + ": expected a map");
     check_keys(config, entry, {"at_seconds", "at_step", "slowdown", "workload_class"});
     RunEvent event;
@@ -88,8 +90,17 @@ std::vector<RunEvent> read_events(const ComposedConfig& config) {
       event.kind = RunEvent::Kind::kWorkloadClass;
       event.request_class = config_value<std::string>(config, entry + ".workload_class");
     }
+    event.entry = entry;
     events.push_back(std::move(event));
   }
+}
+
+}  // namespace
+
+std::vector<RunEvent> read_events(const ComposedConfig& config) {
+  std::vector<RunEvent> events;
+  read_event_list(config, "workload.events", events);
+  read_event_list(config, "events", events);
   return events;
 }
 
@@ -98,7 +109,7 @@ EventSchedule::EventSchedule(std::vector<RunEvent> events, std::map<std::string,
     : pending_(std::move(events)), models_(std::move(models)) {
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     const RunEvent& event = pending_[i];
-    const std::string entry = "events[" + std::to_string(i) + "]";
+    const std::string entry = event.entry.empty() ? "events[" + std::to_string(i) + "]" : event.entry;
     if (event.kind == RunEvent::Kind::kSlowdown && !models_.count(event.model)) {
       std::string names;
       for (const auto& [name, model] : models_) names += (names.empty() ? "" : ", ") + name;

@@ -56,6 +56,7 @@ struct RunEvent {
   double for_seconds = std::numeric_limits<double>::infinity();
   std::int64_t for_steps = -1;
   std::string request_class;  ///< workload_class: the class of every request arriving from then on
+  std::string entry;          ///< its config key, for messages ("events[1]", "workload.events[0]")
 };
 
 /// What happened at an event, for the `/events` table.
@@ -66,8 +67,10 @@ struct FiredEvent {
   std::string description;  ///< e.g. "draft x4 for 3 s"
 };
 
-/// Reads the config list `events` (absent or null: none). Throws ConfigError naming the
-/// entry, its file and line, for an unknown kind or key, or a bad value.
+/// Reads the config lists `workload.events` (a workload's own events: a phased workload)
+/// and `events` (the experiment's), in that order; absent or null: none. Throws
+/// ConfigError naming the entry, its file and line, for an unknown kind or key, or a bad
+/// value.
 std::vector<RunEvent> read_events(const ComposedConfig& config);
 
 /// Fires the events when their time comes and ends slowdowns when their window closes.

@@ -55,7 +55,7 @@ ScheduledRun run_scheduled(StepExecutor& executor, std::span<const std::vector<T
     for (const SequenceStepResult& sequence : step.sequences) {
       outcome.committed_tokens += static_cast<std::int64_t>(sequence.committed.size());
       for (const LevelStats& level : sequence.levels) {
-        LevelTotals& totals = run.levels[static_cast<std::size_t>(level.pool_index)];
+        PoolLevelTotals& totals = run.levels[static_cast<std::size_t>(level.pool_index)];
         totals.drafted += level.drafted;
         totals.accepted += level.accepted;
         totals.rounds += level.rounds;

@@ -27,7 +27,7 @@ struct ScheduledStep {
 };
 
 /// Acceptance totals of one pool model as a level.
-struct LevelTotals {
+struct PoolLevelTotals {
   std::int64_t drafted = 0;   ///< tokens proposed to it
   std::int64_t accepted = 0;  ///< of those, kept
   std::int64_t rounds = 0;    ///< verification passes it ran
@@ -37,7 +37,7 @@ struct LevelTotals {
 struct ScheduledRun {
   std::vector<GenerationResult> results;  ///< per prompt
   std::vector<ScheduledStep> steps;       ///< in order
-  std::vector<LevelTotals> levels;        ///< per pool index
+  std::vector<PoolLevelTotals> levels;    ///< per pool index
   std::int64_t sequence_steps = 0;        ///< sum over steps of the batch size
   double seconds = 0;                     ///< on the run's clock, first step to last
 
