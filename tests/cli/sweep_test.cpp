@@ -127,8 +127,9 @@ TEST_F(SweepTest, ConfigDeclaredSweepRunsEveryMethodAndPrintsTheLeaderboard) {
 }
 
 // The default comparison declares `method` then `run.seed: 0,1,2`: every method runs
-// with three seeds, method by method (the seed turns fastest). Composed only (--cfg job).
-TEST_F(SweepTest, DefaultComparisonSweepsThreeSeedsPerMethodSeedFastest) {
+// with three seeds, seed by seed (every method of seed 0, then of seed 1, ...). Composed
+// only (--cfg job).
+TEST_F(SweepTest, DefaultComparisonSweepsThreeSeedsOfEveryMethodSeedSlowest) {
   // Per job of `-m --cfg job` output (in "# job N" order): its run.method and run.seed.
   const auto jobs_of = [](const std::string& output) {
     std::vector<std::pair<std::string, std::string>> jobs;
@@ -149,13 +150,14 @@ TEST_F(SweepTest, DefaultComparisonSweepsThreeSeedsPerMethodSeedFastest) {
   const auto jobs = jobs_of(result.output);
   ASSERT_GE(jobs.size(), 6u) << result.output;
   ASSERT_EQ(jobs.size() % 3, 0u);
+  const std::size_t methods = jobs.size() / 3;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     SCOPED_TRACE("job " + std::to_string(i));
-    EXPECT_EQ(jobs[i].second, std::to_string(i % 3));
-    EXPECT_EQ(jobs[i].first, jobs[i - i % 3].first) << "the seed turns fastest";
+    EXPECT_EQ(jobs[i].second, std::to_string(i / methods)) << "the seed turns slowest";
+    EXPECT_EQ(jobs[i].first, jobs[i % methods].first) << "every seed runs the methods in the same order";
   }
   EXPECT_EQ(jobs[0].first, "target-only");
-  EXPECT_NE(jobs[3].first, jobs[0].first);
+  EXPECT_NE(jobs[1].first, jobs[0].first);
 
   // run.seed on the command line replaces the declared seeds: one job per method.
   const specrouter::testing::CliResult one =
@@ -164,7 +166,7 @@ TEST_F(SweepTest, DefaultComparisonSweepsThreeSeedsPerMethodSeedFastest) {
   const auto one_seed = jobs_of(one.output);
   ASSERT_EQ(one_seed.size(), jobs.size() / 3);
   for (std::size_t i = 0; i < one_seed.size(); ++i) {
-    EXPECT_EQ(one_seed[i].first, jobs[3 * i].first);
+    EXPECT_EQ(one_seed[i].first, jobs[i].first);
     EXPECT_EQ(one_seed[i].second, "5");
   }
 }

@@ -1,13 +1,26 @@
 #include "config_dir.h"
 
 #include <cstdlib>
+#include <system_error>
 
 namespace specrouter::cli {
+namespace fs = std::filesystem;
 
-std::filesystem::path project_config_dir() {
+fs::path project_data_dir() {
+  if (const char* env = std::getenv("SPECROUTER_DATA_DIR")) return env;
+  std::error_code ec;
+  if (fs::is_regular_file("configs/config.yaml", ec)) return ".";
+  const fs::path executable = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = executable.parent_path().parent_path() / "share" / "specrouter";
+    if (fs::is_regular_file(installed / "configs" / "config.yaml", ec)) return installed;
+  }
+  return SPECROUTER_SOURCE_DIR;
+}
+
+fs::path project_config_dir() {
   if (const char* env = std::getenv("SPECROUTER_CONFIG_DIR")) return env;
-  if (std::filesystem::is_regular_file("configs/config.yaml")) return "configs";
-  return std::filesystem::path(SPECROUTER_SOURCE_DIR) / "configs";
+  return project_data_dir() / "configs";
 }
 
 }  // namespace specrouter::cli

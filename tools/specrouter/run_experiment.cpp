@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "acceptance_priors.h"
+#include "config_dir.h"
 #include "config_values.h"
 #include "continuous_batching.h"
 #include "experiment.h"
@@ -63,7 +64,7 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
                     const fs::path& output_dir, std::ostream& log) {
   const std::string start_time = utc_timestamp_now();
   const int threads = set_compute_threads(config_value_or<int>(config, "run.threads", 0));
-  const fs::path source_dir = SPECROUTER_SOURCE_DIR;
+  const fs::path source_dir = project_data_dir();  // relative workload files, git commit
   // Everything read from files is checked before any model loads.
   const Workload workload = read_workload(config, source_dir);
   std::vector<RunEvent> events = read_events(config);
