@@ -26,6 +26,7 @@ std::string joined(const std::vector<std::string>& names) {
 
 
 // Reads the map `key` (drafter>verifier: mean) into `means` ([drafter][verifier]).
+// `drafter>*` sets every pair above `drafter` that no explicit entry of the map sets.
 void read_prior_means(const ComposedConfig& config, const std::string& key, const std::vector<std::string>& names,
                       std::vector<std::vector<double>>& means) {
   const YAML::Node priors = config.find(key);
@@ -33,20 +34,25 @@ void read_prior_means(const ComposedConfig& config, const std::string& key, cons
   if (!priors.IsMap()) {
     throw ConfigError(config.describe_key(key) + ": expected a map of drafter>verifier: mean, e.g. draft>target: 0.65");
   }
-  for (const auto& entry : priors) {
-    const std::string pair = entry.first.as<std::string>();
-    const std::string entry_key = key + "." + pair;
-    const std::size_t arrow = pair.find('>');
-    const int drafter = arrow == std::string::npos ? -1 : index_of(names, pair.substr(0, arrow));
-    const int verifier = arrow == std::string::npos ? -1 : index_of(names, pair.substr(arrow + 1));
-    if (drafter < 0 || verifier < 0 || drafter >= verifier) {
-      throw ConfigError(config.describe_key(entry_key) + ": '" + pair +
-                        "' is not cheaper>dearer of two models the schedulers route (cheapest first: " +
-                        joined(names) + ")");
+  for (const bool wildcards : {true, false}) {
+    for (const auto& entry : priors) {
+      const std::string pair = entry.first.as<std::string>();
+      const std::string entry_key = key + "." + pair;
+      const std::size_t arrow = pair.find('>');
+      const bool wildcard = arrow != std::string::npos && pair.substr(arrow + 1) == "*";
+      if (wildcard != wildcards) continue;
+      const int drafter = arrow == std::string::npos ? -1 : index_of(names, pair.substr(0, arrow));
+      const int verifier = wildcard ? static_cast<int>(names.size()) - 1
+                                    : (arrow == std::string::npos ? -1 : index_of(names, pair.substr(arrow + 1)));
+      if (drafter < 0 || verifier < 0 || drafter >= verifier) {
+        throw ConfigError(config.describe_key(entry_key) + ": '" + pair +
+                          "' is not cheaper>dearer (or cheaper>*) of the models the schedulers route (cheapest "
+                          "first: " + joined(names) + ")");
+      }
+      const double mean = config_value<double>(config, entry_key);
+      if (!(mean > 0 && mean < 1)) throw ConfigError(config.describe_key(entry_key) + ": a prior mean must be in (0, 1)");
+      for (int above = wildcard ? drafter + 1 : verifier; above <= verifier; ++above) means[drafter][above] = mean;
     }
-    const double mean = config_value<double>(config, entry_key);
-    if (!(mean > 0 && mean < 1)) throw ConfigError(config.describe_key(entry_key) + ": a prior mean must be in (0, 1)");
-    means[drafter][verifier] = mean;
   }
 }
 

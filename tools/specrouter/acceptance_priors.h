@@ -15,13 +15,14 @@ namespace specrouter::cli {
 /// The beliefs of a run over the pool models `names` (pool order, target last):
 ///
 ///     pool.acceptance_prior: {draft>target: 0.65, mid>target: 0.71}   # prior means
-///     scheduling.acceptance_prior: {ngram>target: 0.3}   # more, e.g. for a routed drafter
+///     scheduling.acceptance_prior: {ngram>*: 0.3}   # more; `x>*`: x below any model
 ///     scheduling.prior_strength: 16    # pseudo-tokens behind each prior; 0 = beliefs off
 ///     scheduling.default_prior: 0.5    # pairs the pool does not list
 ///     scheduling.forgetting: 0.998     # evidence kept per step
 ///
-/// Throws ConfigError naming the key for a pair that is not `cheaper>dearer` of two of
-/// `names`, a mean outside (0, 1), or an invalid strength or factor.
+/// Entries naming a pair override `x>*` entries of the same map, and the scheduling map
+/// overrides the pool's. Throws ConfigError naming the key for a pair that is not
+/// `cheaper>dearer` (or `cheaper>*`) of `names`, a mean outside (0, 1), or an invalid strength or factor.
 AcceptanceBeliefOptions read_acceptance_beliefs(const ComposedConfig& config, const std::vector<std::string>& names);
 
 }  // namespace specrouter::cli

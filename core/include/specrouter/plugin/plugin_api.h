@@ -25,8 +25,10 @@
 
 /// Version of the plugin entry point's layout and of the interfaces behind it. Bumped
 /// whenever a plugin built against an older core could misbehave. History: 2, the
-/// drafter's DraftContext; 3, Scheduler::observe (a new virtual, which moves the vtable).
-#define SPECROUTER_PLUGIN_API_VERSION 3u
+/// drafter's DraftContext; 3, Scheduler::observe (a new virtual, which moves the vtable);
+/// 4, Plan::drafter_length and PerformanceEstimates::acceptance_belief (a larger Plan, a
+/// new virtual).
+#define SPECROUTER_PLUGIN_API_VERSION 4u
 
 /// @cond
 #define SPECROUTER_STR_(x) #x
