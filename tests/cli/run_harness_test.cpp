@@ -398,9 +398,9 @@ TEST_F(RunHarnessTest, EventsAreRecordedAndSwitchTheArrivingClass) {
   EXPECT_THAT(bad.output, HasSubstr("events[0].slowdown.model: the pool has no model 'drafter'"));
 }
 
-// workload=phased and workload=mixed_loaded compose with the workload's own events
-// (workload.events), and a phased run records its switches in /events and serves the
-// classes in phase order.
+// workload=phased serves the classes in phases by request (the files in order, each
+// prompt once); workload=mixed_loaded composes with the workload's own events
+// (workload.events).
 TEST_F(RunHarnessTest, PhasedWorkloadComposesAndRecordsItsSwitches) {
   for (const char* name : {"phased", "mixed_loaded"}) {
     const Result printed =
@@ -410,46 +410,30 @@ TEST_F(RunHarnessTest, PhasedWorkloadComposesAndRecordsItsSwitches) {
     EXPECT_EQ(config["workload"]["name"].as<std::string>(), name);
     EXPECT_EQ(config["workload"]["arrival"]["process"].as<std::string>(), "closed") << "from mixed";
     EXPECT_EQ(config["events"].size(), 0u) << "the experiment's events stay empty";
-    const YAML::Node events = config["workload"]["events"];
-    ASSERT_TRUE(events.IsSequence()) << printed.output;
     if (std::string(name) == "phased") {
-      ASSERT_EQ(events.size(), 3u);
-      EXPECT_EQ(events[0]["workload_class"].as<std::string>(), "repetitive");
-      EXPECT_EQ(events[1]["workload_class"].as<std::string>(), "code");
-      EXPECT_EQ(events[2]["workload_class"].as<std::string>(), "prose");
-      EXPECT_EQ(config["workload"]["files"].size(), 3u);
+      EXPECT_EQ(config["workload"]["order"].as<std::string>(), "listed");
+      ASSERT_EQ(config["workload"]["files"].size(), 3u);
+      EXPECT_THAT(config["workload"]["files"][0].as<std::string>(), HasSubstr("repetitive"));
+      EXPECT_THAT(config["workload"]["files"][2].as<std::string>(), HasSubstr("prose"));
     } else {
+      const YAML::Node events = config["workload"]["events"];
+      ASSERT_TRUE(events.IsSequence()) << printed.output;
       ASSERT_EQ(events.size(), 1u);
       EXPECT_EQ(events[0]["slowdown"]["model"].as<std::string>(), "draft");
       EXPECT_EQ(config["workload"]["files"].size(), 4u) << "mixed's";
     }
   }
 
-  // One request at a time (config.yaml's regime), 3 tokens each: the switches at steps 3
-  // and 6 instead of 240 and 480.
-  const json results = run_and_read({"workload=phased", "workload.requests=9", "workload.events[1].at_step=3",
-                                     "workload.events[2].at_step=6", "drafter=null"});
+  // One request at a time (config.yaml's regime), 2 tokens each: 12 repetitive requests,
+  // then 12 code, then 12 prose, whatever the method.
+  const json results = run_and_read({"workload=phased", "workload.max_new_tokens=2", "drafter=null"});
   ASSERT_FALSE(results.is_null());
   EXPECT_EQ(results["summary"]["workload"], "phased");
-  EXPECT_EQ(results_column(results, "events", "kind"), json({"workload_class", "workload_class", "workload_class"}));
-  EXPECT_EQ(results_column(results, "events", "step"), json({0, 3, 6}));
-  const json descriptions = results_column(results, "events", "description");
-  ASSERT_EQ(descriptions.size(), 3u);
-  EXPECT_THAT(descriptions[0].get<std::string>(), HasSubstr("repetitive"));
-  EXPECT_THAT(descriptions[1].get<std::string>(), HasSubstr("code"));
-  EXPECT_THAT(descriptions[2].get<std::string>(), HasSubstr("prose"));
-  // Requests, one at a time, in issue order: the classes never go back a phase.
-  const std::map<std::string, int> phase = {{"repetitive", 0}, {"code", 1}, {"prose", 2}};
   const json classes = results_column(results, "requests", "class");
-  ASSERT_EQ(classes.size(), 9u);
-  int previous = 0;
-  for (const json& request_class : classes) {
-    ASSERT_EQ(phase.count(request_class.get<std::string>()), 1u) << classes.dump();
-    EXPECT_GE(phase.at(request_class.get<std::string>()), previous) << classes.dump();
-    previous = phase.at(request_class.get<std::string>());
+  ASSERT_EQ(classes.size(), 36u);
+  for (std::size_t i = 0; i < classes.size(); ++i) {
+    EXPECT_EQ(classes[i], i < 12 ? "repetitive" : i < 24 ? "code" : "prose") << "request " << i;
   }
-  EXPECT_EQ(classes.front(), "repetitive");
-  EXPECT_EQ(classes.back(), "prose");
 
   // An event of the workload with a bad model is named by its own key.
   fs::remove_all(out());

@@ -34,6 +34,7 @@
 #include "specrouter/error.h"
 #include "specrouter/plugin/plugin_api.h"
 #include "specrouter/scheduler.h"
+#include "specrouter/scheduling/pool_names.h"
 #include "specrouter/scheduling/chain_cost.h"
 #include "specrouter/scheduling/plan_search.h"
 
@@ -44,19 +45,6 @@ using specrouter::Plan;
 using specrouter::PoolModel;
 using specrouter::bandit::Forgetting;
 using specrouter::bandit::Policy;
-
-std::string list_names(std::span<const PoolModel> pool) {
-  std::string out;
-  for (const PoolModel& model : pool) out += (out.empty() ? "" : ", ") + model.name;
-  return out;
-}
-
-int pool_index(std::span<const PoolModel> pool, const std::string& name) {
-  for (std::size_t i = 0; i < pool.size(); ++i) {
-    if (pool[i].name == name) return static_cast<int>(i);
-  }
-  return -1;
-}
 
 // Parses one `arms` entry, "small:1 medium:3 target", against the pool.
 Plan parse_arm(const std::string& owner, const std::string& text, std::span<const PoolModel> pool) {
@@ -74,11 +62,11 @@ Plan parse_arm(const std::string& owner, const std::string& text, std::span<cons
                         (top ? "is the target and takes no draft length" : "needs a draft length, as 'name:4'"));
     }
     const std::string name = levels[i].substr(0, colon);
-    const int index = pool_index(pool, name);
-    if (index < 0) throw ConfigError(where + ": '" + name + "' is not a pool model (pool: " + list_names(pool) + ")");
+    const int index = specrouter::find_pool_model(pool, name);
+    if (index < 0) throw ConfigError(where + ": '" + name + "' is not a pool model (pool: " + specrouter::pool_names(pool) + ")");
     if (!plan.chain.empty() && index <= plan.chain.back()) {
       throw ConfigError(where + ": '" + name + "' must come after '" + pool[plan.chain.back()].name +
-                        "' in pool order (pool: " + list_names(pool) + ")");
+                        "' in pool order (pool: " + specrouter::pool_names(pool) + ")");
     }
     plan.chain.push_back(index);
     if (top) break;

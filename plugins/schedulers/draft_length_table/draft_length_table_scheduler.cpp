@@ -27,6 +27,7 @@
 #include "specrouter/error.h"
 #include "specrouter/plugin/plugin_api.h"
 #include "specrouter/scheduler.h"
+#include "specrouter/scheduling/pool_names.h"
 
 namespace {
 
@@ -36,19 +37,6 @@ using specrouter::PoolModel;
 constexpr std::int64_t kMaxDraftLength = 1'000'000;
 
 std::string quoted(const std::string& name) { return "'" + name + "'"; }
-
-std::string list_names(std::span<const PoolModel> pool) {
-  std::string out;
-  for (const PoolModel& model : pool) out += (out.empty() ? "" : ", ") + model.name;
-  return out;
-}
-
-int pool_index(std::span<const PoolModel> pool, const std::string& name) {
-  for (std::size_t i = 0; i < pool.size(); ++i) {
-    if (pool[i].name == name) return static_cast<int>(i);
-  }
-  return -1;
-}
 
 // One row of the table: from `batch_size` on (up to the next row), draft `draft_length`.
 struct TableEntry {
@@ -146,32 +134,15 @@ class DraftLengthTableScheduler final : public specrouter::Scheduler {
   void resolve(std::span<const PoolModel> pool) {
     if (pool.empty()) throw ConfigError(owner_ + ": the pool is empty, there is no target to plan for");
     const int target = static_cast<int>(pool.size()) - 1;
-    std::vector<int> chain;
     if (chain_names_.empty()) {
       if (pool.size() < 2) {
         throw ConfigError(owner_ + ": the pool holds only the target " + quoted(pool.back().name) +
                           "; the default chain needs a cheaper model to draft with");
       }
-      chain = {0, target};
+      chain_ = {0, target};
+    } else {
+      chain_ = specrouter::resolve_chain(pool, chain_names_, owner_);
     }
-    for (const std::string& name : chain_names_) {
-      const int index = pool_index(pool, name);
-      if (index < 0) {
-        throw ConfigError(owner_ + ": chain entry " + quoted(name) + " is not a pool model (pool: " +
-                          list_names(pool) + ")");
-      }
-      if (!chain.empty() && index <= chain.back()) {
-        throw ConfigError(owner_ + ": chain lists " + quoted(name) + " after " + quoted(pool[chain.back()].name) +
-                          "; it must follow pool order, cheapest first, each model once (pool: " + list_names(pool) +
-                          ")");
-      }
-      chain.push_back(index);
-    }
-    if (chain.back() != target) {
-      throw ConfigError(owner_ + ": chain ends at " + quoted(pool[chain.back()].name) +
-                        ", but must end at the target " + quoted(pool[target].name) + " (the last pool model)");
-    }
-    chain_ = std::move(chain);
     resolved_pool_.clear();
     for (const PoolModel& model : pool) resolved_pool_.push_back(model.name);
   }

@@ -30,6 +30,7 @@
 #include "specrouter/error.h"
 #include "specrouter/plugin/plugin_api.h"
 #include "specrouter/scheduler.h"
+#include "specrouter/scheduling/pool_names.h"
 
 namespace {
 
@@ -39,19 +40,6 @@ using specrouter::PoolModel;
 constexpr std::int64_t kMaxDraftLength = 1'000'000;
 
 std::string quoted(const std::string& name) { return "'" + name + "'"; }
-
-std::string list_names(std::span<const PoolModel> pool) {
-  std::string out;
-  for (const PoolModel& model : pool) out += (out.empty() ? "" : ", ") + model.name;
-  return out;
-}
-
-int pool_index(std::span<const PoolModel> pool, const std::string& name) {
-  for (std::size_t i = 0; i < pool.size(); ++i) {
-    if (pool[i].name == name) return static_cast<int>(i);
-  }
-  return -1;
-}
 
 std::string number(double value) {
   std::ostringstream out;
@@ -235,26 +223,7 @@ class SglangAdaptiveScheduler final : public specrouter::Scheduler {
       }
       chain = {0, target};
     } else {
-      const auto index_of = [&](const std::string& name) {
-        const int index = pool_index(pool, name);
-        if (index < 0) {
-          throw ConfigError(owner_ + ": chain entry " + quoted(name) + " is not a pool model (pool: " +
-                            list_names(pool) + ")");
-        }
-        return index;
-      };
-      const int drafter = index_of(chain_names_[0]);
-      const int verifier = index_of(chain_names_[1]);
-      if (verifier != target) {
-        throw ConfigError(owner_ + ": chain ends at " + quoted(chain_names_[1]) + ", but must end at the target " +
-                          quoted(pool[target].name) + " (the last pool model)");
-      }
-      if (drafter >= verifier) {
-        throw ConfigError(owner_ + ": chain lists " + quoted(chain_names_[1]) + " after " + quoted(chain_names_[0]) +
-                          "; it must follow pool order, cheapest first, each model once (pool: " + list_names(pool) +
-                          ")");
-      }
-      chain = {drafter, verifier};
+      chain = specrouter::resolve_chain(pool, chain_names_, owner_);  // two names, checked at construction
     }
     chain_ = std::move(chain);
     ladder_.reset();

@@ -21,19 +21,12 @@
 #include "specrouter/error.h"
 #include "specrouter/plugin/plugin_api.h"
 #include "specrouter/scheduler.h"
+#include "specrouter/scheduling/pool_names.h"
 
 namespace {
 
 using specrouter::ConfigError;
 using specrouter::PoolModel;
-
-std::string quoted(const std::string& name) { return "'" + name + "'"; }
-
-std::string list_names(std::span<const PoolModel> pool) {
-  std::string out;
-  for (const PoolModel& model : pool) out += (out.empty() ? "" : ", ") + model.name;
-  return out;
-}
 
 class StaticScheduler final : public specrouter::Scheduler {
  public:
@@ -71,41 +64,9 @@ class StaticScheduler final : public specrouter::Scheduler {
   // Maps chain names to pool indices, checking that the chain is a subsequence of the
   // pool that ends at the target.
   void resolve(std::span<const PoolModel> pool) {
-    if (pool.empty()) throw ConfigError(owner_ + ": the pool is empty, there is no target to plan for");
-    const int target = static_cast<int>(pool.size()) - 1;
-
-    specrouter::Plan plan{{}, draft_lengths_};
-    for (const std::string& name : chain_names_) {
-      const int index = pool_index(pool, name);
-      if (index < 0) {
-        throw ConfigError(owner_ + ": chain entry " + quoted(name) + " is not a pool model (pool: " +
-                          list_names(pool) + ")");
-      }
-      if (!plan.chain.empty() && index <= plan.chain.back()) {
-        throw ConfigError(owner_ + ": chain lists " + quoted(name) + " after " +
-                          quoted(pool[plan.chain.back()].name) +
-                          "; it must follow pool order, cheapest first, each model once (pool: " +
-                          list_names(pool) + ")");
-      }
-      plan.chain.push_back(index);
-    }
-    if (plan.chain.empty()) plan.chain.push_back(target);  // no chain: plain decoding
-    if (plan.chain.back() != target) {
-      throw ConfigError(owner_ + ": chain ends at " + quoted(pool[plan.chain.back()].name) +
-                        ", but must end at the target " + quoted(pool[target].name) +
-                        " (the last pool model)");
-    }
-
-    plan_ = std::move(plan);
+    plan_ = {specrouter::resolve_chain(pool, chain_names_, owner_), draft_lengths_};
     resolved_pool_.clear();
     for (const PoolModel& model : pool) resolved_pool_.push_back(model.name);
-  }
-
-  static int pool_index(std::span<const PoolModel> pool, const std::string& name) {
-    for (std::size_t i = 0; i < pool.size(); ++i) {
-      if (pool[i].name == name) return static_cast<int>(i);
-    }
-    return -1;
   }
 
   std::string owner_;                       // "scheduler 'static'", for messages
