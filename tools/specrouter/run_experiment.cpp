@@ -109,8 +109,6 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   StepExecutor executor(ModelPool(std::move(members)), state, components.verifier, components.drafter,
                         executor_options);
 
-  // What the scheduler plans with: learned online from this run's steps, or a profile
-  // saved by an earlier run, frozen, so its decisions repeat exactly.
   // With scheduling.route_drafter, the bottom drafter is pool model 0 of the schedulers'
   // view: they choose, step by step, whether it drafts and how much.
   std::optional<DrafterRouting> routing;
@@ -121,9 +119,11 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
                                                    : executor.pool().scheduler_view();
   const std::vector<std::string> estimate_names = routing ? routing->names() : names;
 
-  // Learning runs start from priors: the measured agreement per pair
-  // (pool.acceptance_prior) and, with scheduling.warm_up, every model's forward cost
-  // timed on a small grid of shapes before the clock starts (docs/design/robust_routing.md).
+  // What the scheduler plans with: learned online from this run's steps, or a profile
+  // saved by an earlier run, frozen, so its decisions repeat exactly. Learning starts
+  // from priors: the measured agreement per pair (pool.acceptance_prior) and, with
+  // scheduling.warm_up, every model's forward cost timed on a small grid of shapes before
+  // the clock starts (docs/design/robust_routing.md).
   const std::string profile = config_value_or<std::string>(config, "scheduling.profile", "");
   OnlineEstimates estimates =
       profile.empty()
