@@ -103,6 +103,9 @@ void StepRun::round(int model, std::span<LevelTask* const> tasks) {
   // 2. One forward pass: each sequence's catch-up tokens (at least the last context
   //    token, a chain), then its draft (a chain or a tree hanging from the last context
   //    token); logits for the last catch-up token and every draft token.
+  // The round's own time, what a plan pays per pass of this model: feeding, the forward
+  // pass, distributions, verification and rollback (drafts from below are their own calls).
+  const double started = now();
   const PoolMember& member = pool_.at(model);
   std::vector<SequenceTokens> contexts;
   for (LevelTask* task : tasks) contexts.push_back({batch_[task->item].sequence, task->context, {}});
@@ -126,9 +129,7 @@ void StepRun::round(int model, std::span<LevelTask* const> tasks) {
   }
   std::int64_t context_positions = 0;
   for (const SequenceTokens& context : contexts) context_positions += state_.kv_length(member.kv, context.sequence);
-  const double started = now();
   const ForwardOutput output = member.model->forward(batch, state_, member.kv);
-  result_.calls.push_back({model, static_cast<int>(tasks.size()), tokens_run, now() - started, context_positions});
   // p: [sum of (d + 1), vocab], the level's distributions; one-hot on the argmax when greedy.
   const at::Tensor logits = output.logits.to(at::kFloat);
   const at::Tensor probs = sampling_distribution(logits, options_.sampling).contiguous();
@@ -201,6 +202,7 @@ void StepRun::round(int model, std::span<LevelTask* const> tasks) {
     state_.rollback(others, tree_contexts);
   }
   state_.rollback(all_models_, accepted_lengths);
+  result_.calls.push_back({model, static_cast<int>(tasks.size()), tokens_run, now() - started, context_positions});
 }
 
 void StepRun::record(LevelTask& task, const Proposal& proposal, const Verdict& verdict) {

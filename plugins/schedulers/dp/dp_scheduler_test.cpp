@@ -95,7 +95,8 @@ TEST_F(DpSchedulerTest, ThompsonDrawsFromBeliefsAndNoneUsesTheirMeans) {
   const FrozenEstimates uncertain({{1e-3, 0, 0, 0}, {10e-3, 8e-3, 0, 0}},
                                   std::vector<std::vector<specrouter::AcceptanceBelief>>{{{1, 1}, {2, 2}}, {{1, 1}, {1, 1}}});
   const auto means = make({{"exploration", std::string("none")}});
-  const auto thompson = make({{"exploration", std::string("thompson")}, {"seed", std::int64_t{4}}});
+  const auto thompson =
+      make({{"exploration", std::string("thompson")}, {"exploration_budget", 1.0}, {"seed", std::int64_t{4}}});
   int drafted = 0;
   for (int step = 0; step < 200; ++step) {
     EXPECT_EQ(means->plan({two, 1, 0, &uncertain}).chain, std::vector<int>{1});
@@ -103,6 +104,13 @@ TEST_F(DpSchedulerTest, ThompsonDrawsFromBeliefsAndNoneUsesTheirMeans) {
   }
   EXPECT_GT(drafted, 5);
   EXPECT_LT(drafted, 100);
+  // With a budget of 0.1, about one step in ten is planned with a draw: fewer drafts.
+  const auto budgeted =
+      make({{"exploration", std::string("thompson")}, {"exploration_budget", 0.1}, {"seed", std::int64_t{4}}});
+  int budgeted_drafts = 0;
+  for (int step = 0; step < 200; ++step) budgeted_drafts += budgeted->plan({two, 1, 0, &uncertain}).chain.size() > 1;
+  EXPECT_LT(budgeted_drafts, drafted);
+  EXPECT_THROW(make({{"exploration_budget", 1.5}}), specrouter::ConfigError);
   // The same seed draws the same plans.
   const auto again = make({{"exploration", std::string("thompson")}, {"seed", std::int64_t{4}}});
   const auto first = make({{"exploration", std::string("thompson")}, {"seed", std::int64_t{4}}});

@@ -52,8 +52,12 @@ class GreedyScheduler final : public specrouter::Scheduler {
       : owner_(params.owner()),
         limits_{bounded_int(params, "max_draft_length", 1), bounded_int(params, "max_chain_length", 0)},
         thompson_(exploration_is_thompson(params)),
+        budget_(params.get<double>("exploration_budget")),
         rng_(static_cast<std::uint64_t>(params.get<std::int64_t>("seed"))),
         max_plans_(params.get<std::int64_t>("max_plans")) {
+    if (!(budget_ >= 0 && budget_ <= 1)) {
+      throw ConfigError(owner_ + ": exploration_budget is " + std::to_string(budget_) + ", must be in [0, 1]");
+    }
     if (max_plans_ < 1) {
       throw ConfigError(owner_ + ": max_plans is " + std::to_string(max_plans_) + ", must be >= 1");
     }
@@ -76,7 +80,7 @@ class GreedyScheduler final : public specrouter::Scheduler {
                         "; lower the limits or use the dp scheduler");
     }
     const specrouter::BatchShape batch{context.batch_size, context.context_length};
-    if (thompson_) {
+    if (explores_this_step()) {
       return specrouter::best_plan_by_enumeration(specrouter::ThompsonSample(*context.estimates, rng_), batch, limits_)
           .plan;
     }
@@ -84,9 +88,16 @@ class GreedyScheduler final : public specrouter::Scheduler {
   }
 
  private:
+  // Whether this step plans with a Thompson draw: on a share `budget_` of steps.
+  bool explores_this_step() {
+    if (!thompson_ || budget_ <= 0) return false;
+    return budget_ >= 1 || std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < budget_;
+  }
+
   std::string owner_;                    // "scheduler 'greedy'", for messages
   specrouter::PlanSearchLimits limits_;  // the plans it searches
   bool thompson_;        // plan the best plan of one Thompson sample of the estimates
+  double budget_;        // share of steps planned with a draw; the others plan with the means
   std::mt19937_64 rng_;  // the samples' draws
   std::int64_t max_plans_;               // refuses pools and limits with more plans than this
 };
@@ -101,6 +112,8 @@ SPECROUTER_PLUGIN(registrar) {
         specrouter::string_param("exploration", "thompson",
                                  "thompson: plan the best plan of one draw from the acceptance beliefs each step; "
                                  "none: of their means"),
+        specrouter::float_param("exploration_budget", 0.1,
+                                "thompson: share of steps planned with a draw, the others with the means (0-1)"),
         specrouter::int_param("seed", 0, "seed of the Thompson draws"),
         specrouter::int_param("max_chain_length", 3,
                               "most models in a chain, target included; 0 = the whole pool"),

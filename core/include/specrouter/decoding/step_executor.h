@@ -93,7 +93,11 @@ struct ModelCall {
   int pool_index = 0;
   int sequences = 0;        ///< sequences in the call
   std::int64_t tokens = 0;  ///< tokens run (forward) or asked for (drafter), all sequences together
-  double seconds = 0;       ///< time of the call on the executor's clock (wall time by default), output on the host included
+  /// Time of the call on the executor's clock (wall time by default): for a pool model,
+  /// its whole round for these sequences (feeding, the forward pass, distributions,
+  /// verification and rollback; the drafts it verified are calls of their own), what a
+  /// plan pays per pass of the model; for the drafter, its proposals.
+  double seconds = 0;
   /// Cached positions the call's sequences held in the model's view before a forward
   /// pass, all sequences together (the context it attends to); 0 for a drafter call.
   std::int64_t context_positions = 0;
