@@ -125,10 +125,13 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   // scheduling.warm_up, every model's forward cost timed on a small grid of shapes before
   // the clock starts (docs/design/robust_routing.md).
   const std::string profile = config_value_or<std::string>(config, "scheduling.profile", "");
-  OnlineEstimates estimates =
-      profile.empty()
-          ? OnlineEstimates(estimate_names, adaptive_estimates_options(read_acceptance_beliefs(config, estimate_names)))
-          : OnlineEstimates::load(profile, estimate_names);
+  OnlineEstimatesOptions estimate_options = adaptive_estimates_options(read_acceptance_beliefs(config, estimate_names));
+  estimate_options.profiler.forgetting_factor = config_value_or<double>(config, "scheduling.cost_forgetting", 0.98);
+  if (!(estimate_options.profiler.forgetting_factor > 0 && estimate_options.profiler.forgetting_factor <= 1)) {
+    throw ConfigError(config.describe_key("scheduling.cost_forgetting") + ": must be in (0, 1]");
+  }
+  OnlineEstimates estimates = profile.empty() ? OnlineEstimates(estimate_names, estimate_options)
+                                              : OnlineEstimates::load(profile, estimate_names);
   if (profile.empty() && config_value_or<bool>(config, "scheduling.warm_up", false)) {
     const int calls = warm_up(estimates.profiler(), executor, components.drafter, prompts, longest_output,
                               workload.max_batch_size, routing ? 1 : 0, routing ? 0 : -1);
