@@ -23,12 +23,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
 #include "specrouter/error.h"
 #include "specrouter/plugin/plugin_api.h"
 #include "specrouter/scheduler.h"
+#include "specrouter/scheduling/plain_decoding_guard.h"
 #include "specrouter/scheduling/plan_search.h"
 #include "specrouter/scheduling/thompson_sample.h"
 
@@ -61,6 +63,9 @@ class DpScheduler final : public specrouter::Scheduler {
     if (!(budget_ >= 0 && budget_ <= 1)) {
       throw ConfigError(owner_ + ": exploration_budget is " + std::to_string(budget_) + ", must be in [0, 1]");
     }
+    const auto interval = params.get_int_in("plain_guard_interval", 0, 1'000'000);
+    if (interval == 1) throw ConfigError(owner_ + ": plain_guard_interval is 1; use 0 (off) or >= 2");
+    if (interval > 0) guard_.emplace(specrouter::PlainDecodingGuardOptions{.probe_interval = static_cast<int>(interval)});
   }
 
   specrouter::Plan plan(const specrouter::SchedulingContext& context) override {
@@ -72,10 +77,15 @@ class DpScheduler final : public specrouter::Scheduler {
                                    " models, the pool has " + std::to_string(pool_size));
     }
     const specrouter::BatchShape batch{context.batch_size, context.context_length};
-    if (explores_this_step()) {
-      return specrouter::best_plan_dp(specrouter::ThompsonSample(*context.estimates, rng_), batch, limits_).plan;
-    }
-    return specrouter::best_plan_dp(*context.estimates, batch, limits_).plan;
+    const specrouter::Plan best =
+        explores_this_step()
+            ? specrouter::best_plan_dp(specrouter::ThompsonSample(*context.estimates, rng_), batch, limits_).plan
+            : specrouter::best_plan_dp(*context.estimates, batch, limits_).plan;
+    return guard_ ? guard_->filter(best, context.batch_size, pool_size - 1) : best;
+  }
+
+  void observe(const specrouter::StepOutcome& outcome) override {
+    if (guard_) guard_->observe(outcome);
   }
 
  private:
@@ -90,6 +100,7 @@ class DpScheduler final : public specrouter::Scheduler {
   bool thompson_;        // plan the best plan of one Thompson sample of the estimates
   double budget_;        // share of steps planned with a draw; the others plan with the means
   std::mt19937_64 rng_;  // the samples' draws
+  std::optional<specrouter::PlainDecodingGuard> guard_;  // measured plain decoding against the plans
 };
 
 }  // namespace
@@ -105,6 +116,9 @@ SPECROUTER_PLUGIN(registrar) {
         specrouter::float_param("exploration_budget", 0.1,
                                 "thompson: share of steps planned with a draw, the others with the means (0-1)"),
         specrouter::int_param("seed", 0, "seed of the Thompson draws"),
+        specrouter::int_param("plain_guard_interval", 32,
+                              "measure plain decoding against the plans at each batch size, probing each side "
+                              "at least every N steps, and decode plainly where it measures faster; 0 = off"),
         specrouter::int_param("max_chain_length", 0,
                               "most models in a chain, target included; 0 = the whole pool")}},
       [](const specrouter::Params& params) { return std::make_unique<DpScheduler>(params); });

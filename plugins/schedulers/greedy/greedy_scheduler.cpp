@@ -19,12 +19,14 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
 #include "specrouter/error.h"
 #include "specrouter/plugin/plugin_api.h"
 #include "specrouter/scheduler.h"
+#include "specrouter/scheduling/plain_decoding_guard.h"
 #include "specrouter/scheduling/plan_search.h"
 #include "specrouter/scheduling/thompson_sample.h"
 
@@ -58,6 +60,9 @@ class GreedyScheduler final : public specrouter::Scheduler {
     if (!(budget_ >= 0 && budget_ <= 1)) {
       throw ConfigError(owner_ + ": exploration_budget is " + std::to_string(budget_) + ", must be in [0, 1]");
     }
+    const auto interval = params.get_int_in("plain_guard_interval", 0, 1'000'000);
+    if (interval == 1) throw ConfigError(owner_ + ": plain_guard_interval is 1; use 0 (off) or >= 2");
+    if (interval > 0) guard_.emplace(specrouter::PlainDecodingGuardOptions{.probe_interval = static_cast<int>(interval)});
     if (max_plans_ < 1) {
       throw ConfigError(owner_ + ": max_plans is " + std::to_string(max_plans_) + ", must be >= 1");
     }
@@ -80,11 +85,16 @@ class GreedyScheduler final : public specrouter::Scheduler {
                         "; lower the limits or use the dp scheduler");
     }
     const specrouter::BatchShape batch{context.batch_size, context.context_length};
-    if (explores_this_step()) {
-      return specrouter::best_plan_by_enumeration(specrouter::ThompsonSample(*context.estimates, rng_), batch, limits_)
-          .plan;
-    }
-    return specrouter::best_plan_by_enumeration(*context.estimates, batch, limits_).plan;
+    const specrouter::Plan best =
+        explores_this_step()
+            ? specrouter::best_plan_by_enumeration(specrouter::ThompsonSample(*context.estimates, rng_), batch, limits_)
+                  .plan
+            : specrouter::best_plan_by_enumeration(*context.estimates, batch, limits_).plan;
+    return guard_ ? guard_->filter(best, context.batch_size, pool_size - 1) : best;
+  }
+
+  void observe(const specrouter::StepOutcome& outcome) override {
+    if (guard_) guard_->observe(outcome);
   }
 
  private:
@@ -99,6 +109,7 @@ class GreedyScheduler final : public specrouter::Scheduler {
   bool thompson_;        // plan the best plan of one Thompson sample of the estimates
   double budget_;        // share of steps planned with a draw; the others plan with the means
   std::mt19937_64 rng_;  // the samples' draws
+  std::optional<specrouter::PlainDecodingGuard> guard_;  // measured plain decoding against the plans
   std::int64_t max_plans_;               // refuses pools and limits with more plans than this
 };
 
@@ -115,6 +126,9 @@ SPECROUTER_PLUGIN(registrar) {
         specrouter::float_param("exploration_budget", 0.1,
                                 "thompson: share of steps planned with a draw, the others with the means (0-1)"),
         specrouter::int_param("seed", 0, "seed of the Thompson draws"),
+        specrouter::int_param("plain_guard_interval", 32,
+                              "measure plain decoding against the plans at each batch size, probing each side "
+                              "at least every N steps, and decode plainly where it measures faster; 0 = off"),
         specrouter::int_param("max_chain_length", 3,
                               "most models in a chain, target included; 0 = the whole pool"),
         specrouter::int_param("max_plans", 100000,
