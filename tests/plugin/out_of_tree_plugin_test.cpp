@@ -65,5 +65,32 @@ TEST(OutOfTreePlugin, BuildsAgainstInstalledPackageAndLoads) {
   fs::remove_all(work);
 }
 
+// The installed command line starts from its prefix (libtorch found through its RUNPATH),
+// loads the installed plugins, and composes the installed configs from any directory.
+TEST(InstalledPackage, CommandLineStartsAndFindsItsPluginsAndConfigs) {
+  const fs::path work = fs::temp_directory_path() / ("specrouter-installed-" + std::to_string(::getpid()));
+  fs::remove_all(work);
+  fs::create_directories(work / "elsewhere");
+  const fs::path prefix = work / "prefix";
+  ASSERT_EQ(run("'" SPECROUTER_CMAKE_COMMAND "' --install '" SPECROUTER_BINARY_DIR "' --prefix '" + prefix.string() + "'",
+                work / "install.log"),
+            0)
+      << read_file(work / "install.log");
+  const std::string cli = (prefix / "bin" / "specrouter").string();
+  // No LD_LIBRARY_PATH and none of the project's variables: what a user's shell has.
+  const std::string clean = "cd '" + (work / "elsewhere").string() +
+                            "' && env -u LD_LIBRARY_PATH -u SPECROUTER_CONFIG_DIR -u SPECROUTER_DATA_DIR "
+                            "-u SPECROUTER_PLUGIN_PATH '" + cli + "' ";
+  ASSERT_EQ(run(clean + "--help", work / "help.log"), 0) << read_file(work / "help.log");
+  EXPECT_THAT(read_file(work / "help.log"), ::testing::HasSubstr("usage: specrouter"));
+  ASSERT_EQ(run(clean + "plugins", work / "plugins.log"), 0) << read_file(work / "plugins.log");
+  EXPECT_THAT(read_file(work / "plugins.log"), ::testing::HasSubstr((prefix / "lib").string()));
+  EXPECT_THAT(read_file(work / "plugins.log"), ::testing::HasSubstr("scheduler dp"));
+  ASSERT_EQ(run(clean + "--cfg job", work / "config.log"), 0) << read_file(work / "config.log");
+  EXPECT_THAT(read_file(work / "config.log"), ::testing::HasSubstr("name: zoo"));
+  EXPECT_TRUE(fs::exists(prefix / "share/specrouter/experiments/workloads/prose.jsonl"));
+  fs::remove_all(work);
+}
+
 }  // namespace
 }  // namespace specrouter
