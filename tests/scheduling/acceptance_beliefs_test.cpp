@@ -136,9 +136,8 @@ TEST(AcceptanceBeliefsTest, SamplesFollowTheBeta) {
 }
 
 TEST(ThompsonSampleTest, DrawsEveryPairFromItsBeliefAndKeepsCosts) {
-  const specrouter::FrozenEstimates estimates(
-      {{1e-3, 0, 0, 0}, {4e-3, 0, 0, 0}},
-      std::vector<std::vector<AcceptanceBelief>>{{{1, 1}, {2, 8}}, {{1, 1}, {1, 1}}});
+  const specrouter::FrozenEstimates estimates = specrouter::FrozenEstimates::with_beliefs(
+      {{1e-3, 0, 0, 0}, {4e-3, 0, 0, 0}}, {{{1, 1}, {2, 8}}, {{1, 1}, {1, 1}}});
   EXPECT_DOUBLE_EQ(estimates.acceptance_rate(0, 1), 0.2);
   std::mt19937_64 a(9);
   std::mt19937_64 b(9);

@@ -41,7 +41,7 @@ FrozenEstimates OnlineEstimates::snapshot(const std::string& request_class) cons
         beliefs[drafter][verifier] = beliefs_.belief(drafter, verifier, request_class);
       }
     }
-    return FrozenEstimates(std::move(costs), std::move(beliefs));
+    return FrozenEstimates::with_beliefs(std::move(costs), std::move(beliefs));
   }
   std::vector<std::vector<double>> acceptance(static_cast<std::size_t>(models), std::vector<double>(models, 0.0));
   for (int drafter = 0; drafter < models; ++drafter) {

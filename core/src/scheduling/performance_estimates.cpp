@@ -79,9 +79,11 @@ std::vector<std::vector<double>> belief_means(const std::vector<std::vector<Acce
 
 }  // namespace
 
-FrozenEstimates::FrozenEstimates(std::vector<ForwardCost> costs, std::vector<std::vector<AcceptanceBelief>> beliefs)
-    : FrozenEstimates(std::move(costs), belief_means(beliefs)) {
-  beliefs_ = std::move(beliefs);
+FrozenEstimates FrozenEstimates::with_beliefs(std::vector<ForwardCost> costs,
+                                              std::vector<std::vector<AcceptanceBelief>> beliefs) {
+  FrozenEstimates estimates(std::move(costs), belief_means(beliefs));
+  estimates.beliefs_ = std::move(beliefs);
+  return estimates;
 }
 
 std::optional<AcceptanceBelief> FrozenEstimates::acceptance_belief(int drafter, int verifier) const {

@@ -92,8 +92,8 @@ TEST_F(DpSchedulerTest, ThompsonDrawsFromBeliefsAndNoneUsesTheirMeans) {
   // drafting loses (verifying k tokens costs more than it saves); a draw above about 0.8
   // makes it pay. Thompson sampling drafts on some steps, the means never.
   const std::vector<PoolModel> two{{"drafter"}, {"target"}};
-  const FrozenEstimates uncertain({{1e-3, 0, 0, 0}, {10e-3, 8e-3, 0, 0}},
-                                  std::vector<std::vector<specrouter::AcceptanceBelief>>{{{1, 1}, {2, 2}}, {{1, 1}, {1, 1}}});
+  const FrozenEstimates uncertain =
+      FrozenEstimates::with_beliefs({{1e-3, 0, 0, 0}, {10e-3, 8e-3, 0, 0}}, {{{1, 1}, {2, 2}}, {{1, 1}, {1, 1}}});
   const auto means = make({{"exploration", std::string("none")}});
   const auto thompson =
       make({{"exploration", std::string("thompson")}, {"exploration_budget", 1.0}, {"seed", std::int64_t{4}}});

@@ -92,10 +92,12 @@ class FrozenEstimates final : public PerformanceEstimates {
   /// sizes disagree, a coefficient is negative or not finite, or a used rate is outside
   /// [0, 1].
   FrozenEstimates(std::vector<ForwardCost> costs, std::vector<std::vector<double>> acceptance);
-  /// The same with a belief per pair (`beliefs[i][j]`, read only for i < j); the
-  /// acceptance rate of a pair is its belief's mean. Throws UsageError as above, and for
-  /// a belief whose α or β is not finite and > 0.
-  FrozenEstimates(std::vector<ForwardCost> costs, std::vector<std::vector<AcceptanceBelief>> beliefs);
+  /// Estimates with a belief per pair (`beliefs[i][j]`, read only for i < j); the
+  /// acceptance rate of a pair is its belief's mean. Throws UsageError as the constructor,
+  /// and for a belief whose α or β is not finite and > 0. (A named function, not a
+  /// constructor overload, so that `FrozenEstimates({...}, {...})` stays unambiguous.)
+  static FrozenEstimates with_beliefs(std::vector<ForwardCost> costs,
+                                      std::vector<std::vector<AcceptanceBelief>> beliefs);
 
   int pool_size() const override;
   double forward_seconds(int model, int tokens_per_sequence, int batch_size,
