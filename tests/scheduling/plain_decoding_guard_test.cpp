@@ -48,12 +48,16 @@ TEST(PlainDecodingGuardTest, DecodesPlainlyWhereItMeasuresFasterAndStillProbes) 
 
 TEST(PlainDecodingGuardTest, KeepsThePredictedPlanWhereSpeculationMeasuresFaster) {
   PlainDecodingGuard guard({.probe_interval = 32});
-  // Batch 1: speculation 1.8 ms per token, plain 3 ms: plain only as a probe, once per 32.
-  const int plain = run(guard, 320, 1, 3.0, 1.8);
+  // Batch 4: speculation 1.8 ms per token, plain 3 ms: plain only as a probe, once per 32.
+  const int plain = run(guard, 320, 4, 3.0, 1.8);
   EXPECT_GE(plain, 8);
   EXPECT_LE(plain, 11);
-  // Batch sizes are measured apart: batch 16 starts with no measurement.
+  // Batch sizes are measured apart, by power-of-two bucket: 5 shares 4's, 16 has none.
+  EXPECT_NEAR(guard.measured(5, true), 3e-3, 1e-9);
   EXPECT_LT(guard.measured(16, true), 0);
+  // Below min_batch_size (4) the guard leaves every plan to the predictions.
+  EXPECT_EQ(run(guard, 100, 1, 0.1, 5.0), 0);
+  EXPECT_LT(guard.measured(1, true), 0);
 }
 
 TEST(PlainDecodingGuardTest, LeavesPlainPlansAloneAndRefusesBadOptions) {
@@ -63,6 +67,7 @@ TEST(PlainDecodingGuardTest, LeavesPlainPlansAloneAndRefusesBadOptions) {
   EXPECT_THROW(PlainDecodingGuard({.smoothing = 0}), specrouter::UsageError);
   EXPECT_THROW(PlainDecodingGuard({.probe_interval = 1}), specrouter::UsageError);
   EXPECT_THROW(PlainDecodingGuard({.margin = 1}), specrouter::UsageError);
+  EXPECT_THROW(PlainDecodingGuard({.min_batch_size = 0}), specrouter::UsageError);
 }
 
 }  // namespace
