@@ -174,7 +174,9 @@ TEST_F(CliTest, UnknownPluginAndGroupOptionAreNamed) {
   EXPECT_THAT(plugin.output, HasSubstr("unknown scheduler 'statik'; did you mean 'static'?"));
   const Result group = run_cli(args({"scheduler=dynamic"}));
   EXPECT_EQ(group.exit_code, 1);
-  EXPECT_THAT(group.output, HasSubstr("config group 'scheduler' has no option 'dynamic' (available: bandit, dp, greedy, static)"));
+  EXPECT_THAT(group.output, HasSubstr("config group 'scheduler' has no option 'dynamic'; did you mean 'vllm_dynamic'?"));
+  EXPECT_THAT(group.output,
+              HasSubstr("(available: bandit, dp, greedy, sglang_adaptive, static, trtllm_schedule, vllm_dynamic)"));
 }
 
 TEST_F(CliTest, KernelsAreChosenByConfig) {
