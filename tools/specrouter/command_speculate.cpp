@@ -38,6 +38,7 @@ constexpr const char* kUsage =
     "  --draft-lengths L,..  tokens each level below the target proposes to the next per\n"
     "                        round, one per level below the target (default 4 each)\n"
     "  --verifier NAME       verifier plugin at every level (default token; or tree)\n"
+    "  --verifier-param K=V  a parameter of the verifier (repeatable), checked as --drafter-param\n"
     "  --drafter NAME        bottom drafter plugin below the chain's first model (ngram,\n"
     "                        ngram_lm, model, ...; default none)\n"
     "  --drafter-param K=V   a parameter of the drafter (repeatable), e.g. max_ngram=4, or\n"
@@ -64,6 +65,7 @@ struct Arguments {
   std::string verifier = "token";
   std::string drafter;
   std::vector<std::pair<std::string, std::string>> drafter_params;
+  std::vector<std::pair<std::string, std::string>> verifier_params;
   int drafter_length = 4;
   bool drafter_length_given = false;
   bool print_ids = false;
@@ -94,6 +96,8 @@ Arguments parse(std::span<const std::string> args) {
       parsed.drafter = value;
     } else if (flag == "--drafter-param") {
       parsed.drafter_params.push_back(parse_key_value(flag, value, "max_ngram=4"));
+    } else if (flag == "--verifier-param") {
+      parsed.verifier_params.push_back(parse_key_value(flag, value, "name=value"));
     } else if (flag == "--drafter-length") {
       parsed.drafter_length = parse_number<int>(flag, value);
       parsed.drafter_length_given = true;
@@ -180,10 +184,12 @@ const typename Registry<Interface>::Entry& find_component(const Registry<Interfa
   }
 }
 
-// The drafter's declared parameters with the --drafter-param values, read as YAML scalars
-// (or flow lists) and checked against the declared types.
-Params drafter_params(const ComponentInfo& info, const std::vector<std::pair<std::string, std::string>>& given) {
-  const std::string owner = "drafter '" + info.name + "'";
+// A component's declared parameters with the --<kind>-param values (kind: drafter or
+// verifier), read as YAML scalars (or flow lists) and checked against the declared types.
+Params component_params(const std::string& kind, const ComponentInfo& info,
+                        const std::vector<std::pair<std::string, std::string>>& given) {
+  const std::string owner = kind + " '" + info.name + "'";
+  const std::string flag = "--" + kind + "-param";
   std::vector<std::string> declared;
   for (const ParamSpec& spec : info.params) declared.push_back(spec.name);
   std::string declared_text;
@@ -194,7 +200,7 @@ Params drafter_params(const ComponentInfo& info, const std::vector<std::pair<std
     if (spec == info.params.end()) {
       std::string hint;
       for (const std::string& near : nearest_names(key, declared)) hint += (hint.empty() ? "; did you mean '" : ", '") + near + "'";
-      throw ConfigError("--drafter-param " + key + ": " + owner + " has no parameter '" + key + "'" +
+      throw ConfigError(flag + " " + key + ": " + owner + " has no parameter '" + key + "'" +
                         (hint.empty() ? "" : hint + "?") + " (parameters: " + (declared_text.empty() ? "none" : declared_text) + ")");
     }
     if (spec->type == ParamType::kString) {  // verbatim: a pool name, a path
@@ -207,12 +213,12 @@ Params drafter_params(const ComponentInfo& info, const std::vector<std::pair<std
     } catch (const YAML::Exception&) {
       node = YAML::Node(text);
     }
-    values[key] = param_value_from_yaml(node, *spec, "--drafter-param " + key, owner);
+    values[key] = param_value_from_yaml(node, *spec, flag + " " + key, owner);
   }
   for (const ParamSpec& spec : info.params) {
     if (spec.required() && !values.count(spec.name)) {
-      throw ConfigError("--drafter " + info.name + ": " + owner + " requires parameter '" + spec.name + "' (" +
-                        spec.doc + "); give --drafter-param " + spec.name + "=<value>");
+      throw ConfigError("--" + kind + " " + info.name + ": " + owner + " requires parameter '" + spec.name + "' (" +
+                        spec.doc + "); give " + flag + " " + spec.name + "=<value>");
     }
   }
   return Params::from_specs(owner, info.params, values);
@@ -239,11 +245,11 @@ int run_speculate_command(std::span<const std::string> args) {
   load_plugins(registries, decoding.plugin_paths, std::cerr);
   const auto& verifier_entry = find_component(registries.verifiers, "--verifier", parsed.verifier);
   std::shared_ptr<Verifier> verifier = registries.verifiers.create(
-      parsed.verifier, Params::from_specs("verifier '" + parsed.verifier + "'", verifier_entry.info.params));
+      parsed.verifier, component_params("verifier", verifier_entry.info, parsed.verifier_params));
   std::shared_ptr<Drafter> drafter;
   if (!parsed.drafter.empty()) {
     const auto& entry = find_component(registries.drafters, "--drafter", parsed.drafter);
-    drafter = registries.drafters.create(parsed.drafter, drafter_params(entry.info, parsed.drafter_params));
+    drafter = registries.drafters.create(parsed.drafter, component_params("drafter", entry.info, parsed.drafter_params));
   }
   const ModelKernels kernels =
       make_model_kernels(registries, decoding.kernels, [](const std::string& op) { return "--kernel " + op; });
