@@ -48,4 +48,15 @@ std::vector<int> resolve_chain(std::span<const PoolModel> pool, const std::vecto
   return chain;
 }
 
+std::vector<int> resolve_drafting_chain(std::span<const PoolModel> pool, const std::vector<std::string>& names,
+                                        const std::string& owner) {
+  if (!names.empty()) return resolve_chain(pool, names, owner);
+  if (pool.empty()) throw ConfigError(owner + ": the pool is empty, there is no target to plan for");
+  if (pool.size() < 2) {
+    throw ConfigError(owner + ": the pool holds only the target " + quoted(pool.back().name) +
+                      "; the default chain needs a cheaper model to draft with");
+  }
+  return {0, static_cast<int>(pool.size()) - 1};
+}
+
 }  // namespace specrouter

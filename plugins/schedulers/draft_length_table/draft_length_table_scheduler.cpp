@@ -132,17 +132,7 @@ class DraftLengthTableScheduler final : public specrouter::Scheduler {
   // Maps the chain to pool indices: a subsequence of the pool, in pool order, ending at
   // the target; the default is the cheapest model and the target.
   void resolve(std::span<const PoolModel> pool) {
-    if (pool.empty()) throw ConfigError(owner_ + ": the pool is empty, there is no target to plan for");
-    const int target = static_cast<int>(pool.size()) - 1;
-    if (chain_names_.empty()) {
-      if (pool.size() < 2) {
-        throw ConfigError(owner_ + ": the pool holds only the target " + quoted(pool.back().name) +
-                          "; the default chain needs a cheaper model to draft with");
-      }
-      chain_ = {0, target};
-    } else {
-      chain_ = specrouter::resolve_chain(pool, chain_names_, owner_);
-    }
+    chain_ = specrouter::resolve_drafting_chain(pool, chain_names_, owner_);
     resolved_pool_.clear();
     for (const PoolModel& model : pool) resolved_pool_.push_back(model.name);
   }

@@ -39,8 +39,6 @@ using specrouter::PoolModel;
 
 constexpr std::int64_t kMaxDraftLength = 1'000'000;
 
-std::string quoted(const std::string& name) { return "'" + name + "'"; }
-
 std::string number(double value) {
   std::ostringstream out;
   out << value;
@@ -213,19 +211,7 @@ class SglangAdaptiveScheduler final : public specrouter::Scheduler {
 
   // Maps the chain to pool indices and starts afresh (a new pool is a new problem).
   void resolve(std::span<const PoolModel> pool) {
-    if (pool.empty()) throw ConfigError(owner_ + ": the pool is empty, there is no target to plan for");
-    const int target = static_cast<int>(pool.size()) - 1;
-    std::vector<int> chain;
-    if (chain_names_.empty()) {
-      if (pool.size() < 2) {
-        throw ConfigError(owner_ + ": the pool holds only the target " + quoted(pool.back().name) +
-                          "; the default chain needs a cheaper model to draft with");
-      }
-      chain = {0, target};
-    } else {
-      chain = specrouter::resolve_chain(pool, chain_names_, owner_);  // two names, checked at construction
-    }
-    chain_ = std::move(chain);
+    chain_ = specrouter::resolve_drafting_chain(pool, chain_names_, owner_);  // two names, checked at construction
     ladder_.reset();
     resolved_pool_.clear();
     for (const PoolModel& model : pool) resolved_pool_.push_back(model.name);

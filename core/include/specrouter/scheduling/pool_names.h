@@ -26,4 +26,10 @@ std::string pool_names(std::span<const PoolModel> pool);
 std::vector<int> resolve_chain(std::span<const PoolModel> pool, const std::vector<std::string>& names,
                                const std::string& owner);
 
+/// resolve_chain() for schedulers that always draft: an empty list is the cheapest model
+/// below the target, `{0, target}`, refused with ConfigError when the pool holds only the
+/// target.
+std::vector<int> resolve_drafting_chain(std::span<const PoolModel> pool, const std::vector<std::string>& names,
+                                        const std::string& owner);
+
 }  // namespace specrouter
