@@ -30,7 +30,7 @@ find_package(Threads REQUIRED)
 # caller's translation unit (ATen/ParallelOpenMP.h): code compiled without OpenMP runs it
 # on one thread. The core passes OpenMP on to everything that links it.
 find_package(OpenMP REQUIRED COMPONENTS CXX)
-# Results files (core/src/results): the HDF5 C library, linked privately, so no public
+# Results files (engine/src/results): the HDF5 C library, linked privately, so no public
 # header includes hdf5.h. Found through pkg-config (Debian's libhdf5-dev ships hdf5.pc,
 # the serial build): that links libhdf5 alone, where FindHDF5 needs the C language enabled
 # and adds every library h5cc mentions (curl, crypto, static libpthread).

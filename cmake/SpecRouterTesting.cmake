@@ -1,6 +1,6 @@
 # specrouter_add_test(<name> SOURCES <files...> [LIBS <targets...>] [LABELS <labels...>] [TIMEOUT <s>])
 #
-# One GoogleTest executable, linked to the core and gtest_main, registered as one CTest
+# One GoogleTest executable, linked to the engine, the core and gtest_main, registered as one CTest
 # test (every process pays libtorch's load time, so one process per executable rather
 # than per test case; gtest's own output still lists every case). Tests find the source tree, the build tree, the plugin folder
 # and the project's Python through compile definitions, never through the working
@@ -13,7 +13,7 @@ function(specrouter_add_test name)
     set(ARG_TIMEOUT 300)
   endif()
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE specrouter::core GTest::gtest GTest::gmock GTest::gtest_main ${ARG_LIBS})
+  target_link_libraries(${name} PRIVATE specrouter::engine specrouter::core GTest::gtest GTest::gmock GTest::gtest_main ${ARG_LIBS})
   target_compile_definitions(${name} PRIVATE
     SPECROUTER_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     SPECROUTER_BINARY_DIR="${PROJECT_BINARY_DIR}"

@@ -23,15 +23,15 @@
 #include "specrouter/model/checkpoint_weights.h"
 #include "specrouter/model/weights.h"
 #include "specrouter/training/trainable_llama.h"
-#include "zoo_report.h"
+#include "specrouter/engine/zoo_report.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace testing_support = specrouter::testing;
 using namespace specrouter;
-using specrouter::cli::ZooReport;
-using specrouter::cli::ZooReportOptions;
+using specrouter::engine::ZooReport;
+using specrouter::engine::ZooReportOptions;
 
 constexpr std::int64_t kWindow = 32;
 constexpr std::int64_t kEos = 257;
@@ -71,7 +71,7 @@ class ZooReportTest : public ::testing::Test {
     texts_ = {sample_text(300, 1), sample_text(static_cast<std::size_t>(kWindow), 2)};
     std::ofstream(dir_ / "prose.txt") << texts_[0];
     std::ofstream(dir_ / "code.txt") << texts_[1];
-    report_ = new ZooReport(cli::measure_zoo(options(), registries(), log_));
+    report_ = new ZooReport(engine::measure_zoo(options(), registries(), log_));
   }
   static void TearDownTestSuite() {
     delete report_;
@@ -215,7 +215,7 @@ TEST_F(ZooReportTest, TargetsFollowTheMeasurements) {
   report.costs = {{1.0, 1.5}, {4.0, 5.0}, {9.0, 12.0}};
   report.domains[0].greedy_agreement[0][1] = 0.7;
   report.domains[0].greedy_agreement[1][2] = 0.5;
-  const auto targets = cli::zoo_targets(report);
+  const auto targets = engine::zoo_targets(report);
   ASSERT_EQ(targets.size(), 2u + 2u * 2u);
   EXPECT_DOUBLE_EQ(targets[0].value, 9.0);
   EXPECT_TRUE(targets[0].met);
@@ -224,14 +224,14 @@ TEST_F(ZooReportTest, TargetsFollowTheMeasurements) {
   EXPECT_TRUE(targets[2].met);
   EXPECT_FALSE(targets[3].met);
   report.costs = {{2.0, 3.0}, {4.0, 5.0}, {9.0, 15.0}};
-  const auto missed = cli::zoo_targets(report);
+  const auto missed = engine::zoo_targets(report);
   EXPECT_FALSE(missed[0].met);
   EXPECT_FALSE(missed[1].met);
 }
 
 TEST_F(ZooReportTest, MarkdownNamesEveryModelDomainAndTarget) {
   std::ostringstream out;
-  cli::write_zoo_report_markdown(*report_, out);
+  engine::write_zoo_report_markdown(*report_, out);
   const std::string markdown = out.str();
   for (const char* name : {"small", "mid", "large", "prose", "code", "specrouter zoo report", "Targets of issue 8",
                            "Held-out loss", "Greedy agreement, prose", "Total-variation distance, code",
@@ -248,7 +248,7 @@ TEST_F(ZooReportTest, MarkdownNamesEveryModelDomainAndTarget) {
 void expect_config_error(const ZooReportOptions& options, const std::string& expected) {
   std::ostringstream log;
   try {
-    cli::measure_zoo(options, Registries{}, log);
+    engine::measure_zoo(options, Registries{}, log);
     ADD_FAILURE() << "no error; expected one naming " << expected;
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "specrouter/config/config.h"
+#include "specrouter/engine/multirun.h"
+#include "specrouter/engine/output_dir.h"
 #include "specrouter/error.h"
 
 namespace specrouter::testing {

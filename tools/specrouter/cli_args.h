@@ -11,12 +11,17 @@
 #include <variant>
 #include <vector>
 
-#include "model_kernels.h"
+#include "specrouter/engine/model_kernels.h"
 #include "specrouter/model/generate.h"
 #include "specrouter/model/transformer_model.h"
 #include "specrouter/tokenizer/tokenizer.h"
 
+namespace specrouter::engine {}
+
 namespace specrouter::cli {
+
+// A front end over the engine: its vocabulary (pools, runs, sweeps) unqualified.
+using namespace specrouter::engine;
 
 /// A malformed command line: the command prints the message and its help and exits with
 /// kExitUsage.

@@ -13,7 +13,12 @@
 #include <string_view>
 #include <vector>
 
+namespace specrouter::engine {}
+
 namespace specrouter::cli {
+
+// A front end over the engine: its vocabulary (pools, runs, sweeps) unqualified.
+using namespace specrouter::engine;
 
 inline constexpr int kExitSuccess = 0;
 inline constexpr int kExitFailure = 1;  ///< the run failed (bad config, bad input, ...)

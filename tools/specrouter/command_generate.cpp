@@ -5,7 +5,7 @@
 
 #include "cli_args.h"
 #include "command.h"
-#include "plugin_setup.h"
+#include "specrouter/engine/plugin_setup.h"
 #include "specrouter/error.h"
 #include "specrouter/model/generate.h"
 #include "specrouter/model/load_model.h"

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "command.h"
-#include "leaderboard.h"
+#include "specrouter/engine/leaderboard.h"
 #include "specrouter/error.h"
 
 namespace specrouter::cli {

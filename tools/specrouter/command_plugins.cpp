@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "command.h"
-#include "plugin_setup.h"
+#include "specrouter/engine/plugin_setup.h"
 
 namespace specrouter::cli {
 namespace {

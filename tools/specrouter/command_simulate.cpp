@@ -17,8 +17,8 @@
 
 #include "cli_args.h"
 #include "command.h"
-#include "plugin_setup.h"
-#include "scheduled_generation.h"
+#include "specrouter/engine/plugin_setup.h"
+#include "specrouter/engine/scheduled_generation.h"
 #include "specrouter/config/validate.h"
 #include "specrouter/error.h"
 #include "specrouter/plugin/registries.h"

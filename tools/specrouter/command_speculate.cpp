@@ -11,9 +11,9 @@
 
 #include "cli_args.h"
 #include "command.h"
-#include "plugin_setup.h"
-#include "pool.h"
-#include "speculation_stats.h"
+#include "specrouter/engine/plugin_setup.h"
+#include "specrouter/engine/pool.h"
+#include "specrouter/engine/speculation_stats.h"
 #include "specrouter/config/validate.h"
 #include "specrouter/decoding/speculative_generate.h"
 #include "specrouter/decoding/step_executor.h"

@@ -5,16 +5,13 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "command.h"
-#include "config_dir.h"
-#include "zoo_steps.h"
+#include "specrouter/engine/config_dir.h"
+#include "specrouter/engine/zoo_steps.h"
 #include "specrouter/config/compose.h"
 #include "specrouter/error.h"
-#include "specrouter/training/train_config.h"
-#include "specrouter/training/trainer.h"
 
 namespace specrouter::cli {
 namespace {
@@ -63,27 +60,11 @@ int train_command(std::span<const std::string> args) {
     std::cout << config.to_yaml() << "\n";
     return kExitSuccess;
   }
-  const training::TrainingResult result = run_training(config, isatty(STDOUT_FILENO) != 0, std::cout);
-  return result.finished ? kExitSuccess : kExitFailure;
+  return run_training(config, isatty(STDOUT_FILENO) != 0, std::cout) ? kExitSuccess : kExitFailure;
 }
 
 const CommandRegistration kRegistration{
     {"train", "train a model of the zoo on text files (configs/train)", &train_command}};
 
 }  // namespace
-
-training::TrainingResult run_training(const ComposedConfig& config, bool interactive, std::ostream& log) {
-  // Every value is checked (and the tokenizer loaded) before anything is written.
-  const training::TrainConfig train_config = training::parse_train_config(config);
-  std::error_code error;
-  fs::create_directories(train_config.output_dir, error);
-  if (error) throw ConfigError("output_dir: cannot create '" + train_config.output_dir.string() + "': " + error.message());
-  std::ofstream(train_config.output_dir / "train_config.yaml") << config.to_yaml() << "\n";
-  log << "output: " << train_config.output_dir.string() << "\n";
-
-  training::TrainingHooks hooks;
-  hooks.interactive = interactive;
-  return training::train(train_config, log, hooks);
-}
-
 }  // namespace specrouter::cli

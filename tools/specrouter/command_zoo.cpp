@@ -6,12 +6,12 @@
 #include <iostream>
 
 #include "command.h"
-#include "config_dir.h"
-#include "config_values.h"
-#include "plugin_setup.h"
+#include "specrouter/engine/config_dir.h"
+#include "specrouter/engine/config_values.h"
+#include "specrouter/engine/plugin_setup.h"
 #include "specrouter/error.h"
-#include "zoo_build.h"
-#include "zoo_report.h"
+#include "specrouter/engine/zoo_build.h"
+#include "specrouter/engine/zoo_report.h"
 
 namespace specrouter::cli {
 namespace {

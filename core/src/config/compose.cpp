@@ -107,6 +107,10 @@ std::string ComposedConfig::describe_key(const std::string& key_path) const {
   return "key '" + key_path + "' (" + (where ? "set at " + where->describe() : std::string("origin unknown")) + ")";
 }
 
+YAML::Node ComposedConfig::resolve_text(const std::string& text, const std::string& key_path) const {
+  return detail::resolve_text(text, root_, key_path, now_);
+}
+
 std::string ComposedConfig::to_yaml() const { return to_yaml_string(root_); }
 
 ComposedConfig compose(const ComposeRequest& request) {

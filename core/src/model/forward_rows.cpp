@@ -1,10 +1,10 @@
-#include "forward_rows.h"
+#include "specrouter/model/forward_rows.h"
 
 #include <string>
 
 #include "specrouter/error.h"
 
-namespace specrouter::detail {
+namespace specrouter {
 
 void check_tokens(const SequenceInput& input, std::int64_t vocab_size) {
   const std::string where = "forward: sequence " + std::to_string(input.sequence);
@@ -45,4 +45,4 @@ void add_wanted_rows(const SequenceInput& input, std::int64_t offset, std::int64
   rows.row_offsets.push_back(static_cast<std::int64_t>(rows.wanted_rows.size()));
 }
 
-}  // namespace specrouter::detail
+}  // namespace specrouter

@@ -12,15 +12,11 @@
 #include <c10/core/InferenceMode.h>
 
 #include "specrouter/error.h"
-#include "forward_rows.h"
+#include "specrouter/model/forward_rows.h"
 #include "transformer_ops.h"
 
 namespace specrouter {
 namespace {
-
-using detail::add_wanted_rows;
-using detail::BatchRows;
-using detail::check_tokens;
 
 std::string dtype_name(c10::ScalarType dtype) { return c10::toString(dtype); }
 

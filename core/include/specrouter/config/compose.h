@@ -88,6 +88,11 @@ class ComposedConfig {
   /// The time `${now:...}` used.
   std::chrono::system_clock::time_point now() const { return now_; }
 
+  /// `text` with its interpolations (`${a.b}`, `${now:...}`, ...) resolved against this
+  /// config as if it were the value of `key_path`: for a built-in default that may refer
+  /// to the config, such as an output folder. Throws ConfigError as compose() does.
+  YAML::Node resolve_text(const std::string& text, const std::string& key_path) const;
+
   /// The config as a YAML document (strings quoted where they would read back as
   /// another type).
   std::string to_yaml() const;
