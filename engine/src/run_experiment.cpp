@@ -13,13 +13,12 @@
 #include "specrouter/engine/acceptance_priors.h"
 #include "specrouter/engine/config_dir.h"
 #include "specrouter/engine/config_values.h"
-#include "specrouter/engine/continuous_batching.h"
+#include "specrouter/engine/decoding_loop.h"
 #include "specrouter/engine/experiment.h"
 #include "specrouter/engine/pool.h"
 #include "specrouter/engine/run_events.h"
 #include "specrouter/engine/run_recorder.h"
 #include "specrouter/engine/run_warm_up.h"
-#include "specrouter/engine/scheduled_generation.h"
 #include "specrouter/error.h"
 #include "specrouter/model/threads.h"
 #include "specrouter/results/run_environment.h"
@@ -169,7 +168,7 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
 
   const double start = clock();
   const std::vector<ServedRequest> served =
-      serve(executor, prompts, *components.scheduler, pool_view, &estimates, options, clock, sleep);
+      run_decoding_loop(executor, prompts, *components.scheduler, pool_view, &estimates, options, clock, sleep);
   const double seconds = clock() - start;
   estimates.save(output_dir / "profile.json");
 

@@ -13,10 +13,13 @@
 #include <c10/core/InferenceMode.h>
 
 #include "decoding_test_util.h"
-#include "specrouter/decoding/speculative_generate.h"
+#include "specrouter/engine/speculative_generate.h"
 #include "specrouter/error.h"
 #include "specrouter/model/generate.h"
 #include "specrouter/scheduling/chain_cost.h"
+
+using specrouter::engine::SpeculativeGenerationOptions;
+using specrouter::engine::speculative_generate;
 
 namespace specrouter::testing {
 namespace {

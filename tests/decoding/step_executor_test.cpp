@@ -10,9 +10,12 @@
 
 #include "decoding_test_util.h"
 #include "specrouter/decoding/feed.h"
-#include "specrouter/decoding/speculative_generate.h"
+#include "specrouter/engine/speculative_generate.h"
 #include "specrouter/error.h"
 #include "specrouter/model/generate.h"
+
+using specrouter::engine::SpeculativeGenerationOptions;
+using specrouter::engine::speculative_generate;
 
 namespace specrouter::testing {
 namespace {

@@ -13,12 +13,15 @@
 
 #include <c10/core/InferenceMode.h>
 
-#include "specrouter/decoding/speculative_generate.h"
+#include "specrouter/engine/speculative_generate.h"
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/error.h"
 #include "specrouter/plugin/registries.h"
 #include "specrouter/scheduling/chain_cost.h"
 #include "specrouter/simulation/simulated_model.h"
+
+using specrouter::engine::SpeculativeGenerationOptions;
+using specrouter::engine::speculative_generate;
 
 void specrouter_register_token_verifier(specrouter::PluginRegistrar& registrar);
 

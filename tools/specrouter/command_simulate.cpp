@@ -18,7 +18,7 @@
 #include "cli_args.h"
 #include "command.h"
 #include "specrouter/engine/plugin_setup.h"
-#include "specrouter/engine/scheduled_generation.h"
+#include "specrouter/engine/decoding_loop.h"
 #include "specrouter/config/validate.h"
 #include "specrouter/error.h"
 #include "specrouter/plugin/registries.h"
@@ -140,8 +140,28 @@ class FixedPlan final : public Scheduler {
   Plan plan_;
 };
 
-// The workload on a fresh simulated pool with `scheduler`.
-ScheduledRun simulate(const SimulationProfile& profile, const Arguments& arguments, Scheduler& scheduler,
+// What one scheduler did on the simulated pool: its steps on the simulated clock.
+struct SimulatedRun {
+  std::vector<ServedStep> steps;  // in order (ServedStep::result is not kept)
+  double seconds = 0;             // first step to last
+
+  std::int64_t tokens() const {
+    std::int64_t total = 0;
+    for (const ServedStep& step : steps) total += step.committed_tokens;
+    return total;
+  }
+  double tokens_per_second() const { return seconds > 0 ? static_cast<double>(tokens()) / seconds : 0.0; }
+  // How often each plan was chosen, by plan_to_string().
+  std::map<std::string, std::int64_t> plan_counts() const {
+    std::map<std::string, std::int64_t> counts;
+    for (const ServedStep& step : steps) ++counts[plan_to_string(step.plan)];
+    return counts;
+  }
+};
+
+// The workload on a fresh simulated pool with `scheduler`, through the decoding loop: all
+// prompts arrive at once and decode as one batch.
+SimulatedRun simulate(const SimulationProfile& profile, const Arguments& arguments, Scheduler& scheduler,
                       const Registries& registries, bool learn) {
   SimulatedWorld world(profile);
   StateManager state;
@@ -161,21 +181,32 @@ ScheduledRun simulate(const SimulationProfile& profile, const Arguments& argumen
       "token", Params::from_specs("verifier 'token'", registries.verifiers.at("token").info.params));
   StepExecutor executor(ModelPool(std::move(members)), state, verifier, nullptr,
                         {.sampling = {.temperature = 0.0}, .clock = world.clock()});
-  std::vector<std::vector<TokenId>> prompts;
+  std::vector<ServedPrompt> prompts;
   for (int p = 0; p < arguments.prompts; ++p) {
     std::vector<TokenId> prompt;
     for (int t = 0; t < 16; ++t) prompt.push_back(static_cast<TokenId>((p * 131 + t * 17 + 7) % profile.vocab_size));
-    prompts.push_back(prompt);
+    prompts.push_back({std::to_string(p), "", prompt, arguments.new_tokens});
   }
   std::optional<OnlineEstimates> estimates;
   AcceptanceBeliefOptions beliefs;
   beliefs.prior_strength = arguments.prior_strength;
   if (learn) estimates.emplace(names, adaptive_estimates_options(beliefs));
-  SpeculativeGenerationOptions options;
-  options.max_new_tokens = arguments.new_tokens;
+  BatchingOptions batching;
+  batching.max_batch_size = arguments.prompts;
+  batching.arrival.concurrency = arguments.prompts;
+  SimulatedRun run;
+  batching.on_step = [&](const ServedStep& step) {
+    run.steps.push_back(step);
+    run.steps.back().result = nullptr;
+  };
   world.set_default_class(arguments.request_class);
   c10::InferenceMode guard;
-  return run_scheduled(executor, prompts, scheduler, view, estimates ? &*estimates : nullptr, options, world.clock());
+  const std::function<double()> clock = world.clock();
+  const double start = clock();
+  run_decoding_loop(executor, prompts, scheduler, view, estimates ? &*estimates : nullptr, batching, clock,
+                    [](double) {});
+  run.seconds = clock() - start;
+  return run;
 }
 
 // The cost model's view of the true conditions at simulated time `at`: costs with the
@@ -261,9 +292,8 @@ int run_simulate_command(std::span<const std::string> args) {
   const std::vector<double> events = event_times(profile);
   for (const std::string& name : arguments.schedulers) {
     const auto scheduler = make_scheduler(registries, name, arguments.settings[name]);
-    const ScheduledRun run = simulate(profile, arguments, *scheduler, registries, true);
-    std::int64_t tokens = 0;
-    for (const ScheduledStep& step : run.steps) tokens += step.committed_tokens;
+    const SimulatedRun run = simulate(profile, arguments, *scheduler, registries, true);
+    const std::int64_t tokens = run.tokens();
     const double ratio = run.tokens_per_second() / oracle;
     const double regret = run.seconds - static_cast<double>(tokens) / oracle;  // extra seconds for the same tokens
     std::cout << std::left << std::setw(10) << name << std::right << std::setprecision(1) << std::setw(9)
@@ -284,7 +314,7 @@ int run_simulate_command(std::span<const std::string> args) {
       const PredictedPlan best = best_plan_dp(truth, shape, arguments.limits);
       std::int64_t after = -1, steps_until = -1;
       for (std::size_t s = 0; s < run.steps.size(); ++s) {
-        if (run.steps[s].end_seconds <= at) continue;
+        if (run.steps[s].start_seconds + run.steps[s].seconds <= at) continue;
         if (after < 0) after = static_cast<std::int64_t>(s);
         if (predict_time_per_token(run.steps[s].plan, truth, shape) <= 1.05 * best.seconds_per_token) {
           steps_until = static_cast<std::int64_t>(s) - after;

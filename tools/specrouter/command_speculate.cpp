@@ -15,7 +15,7 @@
 #include "specrouter/engine/pool.h"
 #include "specrouter/engine/speculation_stats.h"
 #include "specrouter/config/validate.h"
-#include "specrouter/decoding/speculative_generate.h"
+#include "specrouter/engine/speculative_generate.h"
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/error.h"
 #include "specrouter/model/load_model.h"

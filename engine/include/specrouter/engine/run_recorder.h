@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "specrouter/engine/continuous_batching.h"
+#include "specrouter/engine/decoding_loop.h"
 #include "specrouter/engine/run_events.h"
 #include "specrouter/config/compose.h"
 #include "specrouter/results/results_writer.h"

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "specrouter/engine/continuous_batching.h"
+#include "specrouter/engine/decoding_loop.h"
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/scheduling/forward_profiler.h"
 

@@ -1,6 +1,6 @@
-// The continuous-batching loop: arrivals into a queue, the queue into the batch between
-// steps, finished sequences out; one scheduler plan per step.
-#include "specrouter/engine/continuous_batching.h"
+// The decoding loop (continuous batching): arrivals into a queue, the queue into the
+// batch between steps, finished sequences out; one scheduler plan per step.
+#include "specrouter/engine/decoding_loop.h"
 
 #include <algorithm>
 #include <cmath>
@@ -71,6 +71,14 @@ struct Running {
 
 }  // namespace
 
+OnlineEstimatesOptions adaptive_estimates_options(AcceptanceBeliefOptions beliefs) {
+  OnlineEstimatesOptions options;
+  options.beliefs = std::move(beliefs);
+  options.similarity.neighbour_prior = false;
+  options.similarity.default_acceptance = 0.9;
+  return options;
+}
+
 std::vector<double> poisson_arrival_times(std::int64_t count, double rate, std::uint64_t seed) {
   // A stream of its own, apart from every request's sampling stream.
   std::mt19937_64 rng = make_sequence_rng(seed, std::numeric_limits<std::uint64_t>::max());
@@ -84,7 +92,7 @@ std::vector<double> poisson_arrival_times(std::int64_t count, double rate, std::
   return times;
 }
 
-std::vector<ServedRequest> serve(StepExecutor& executor, std::span<const ServedPrompt> prompts, Scheduler& scheduler,
+std::vector<ServedRequest> run_decoding_loop(StepExecutor& executor, std::span<const ServedPrompt> prompts, Scheduler& scheduler,
                                  std::span<const PoolModel> pool_view, OnlineEstimates* estimates,
                                  const BatchingOptions& options, const std::function<double()>& clock,
                                  const std::function<void(double)>& sleep) {
@@ -217,19 +225,20 @@ std::vector<ServedRequest> serve(StepExecutor& executor, std::span<const ServedP
         if (request.tokens.empty()) request.first_token_seconds = now;
         request.tokens.push_back(token);
         if (std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), token) != options.eos_token_ids.end()) {
-          request.finish_reason = "eos";
+          request.reason = FinishReason::kEos;
           stop = true;
         } else if (static_cast<std::int64_t>(request.tokens.size()) >= r.max_new_tokens) {
-          request.finish_reason = "length";
+          request.reason = FinishReason::kMaxTokens;
           stop = true;
         }
         if (stop) break;
       }
       if (!stop && state.committed_length(r.sequence) > max_context) {
-        request.finish_reason = "context";
+        request.reason = FinishReason::kContext;
         stop = true;
       }
       if (stop) {
+        request.finish_reason = request.reason == FinishReason::kMaxTokens ? "length" : to_string(request.reason);
         request.finish_seconds = now;
         finished.push_back(r.sequence);
         finish(std::move(request));

@@ -1,8 +1,11 @@
 #pragma once
-// Serving a workload with continuous batching: requests arrive (closed loop or Poisson),
-// wait in a queue, join the batch between steps up to a maximum batch size and leave it
-// when they finish; the scheduler plans every step from the batch's shape and the
-// current estimates.
+/// @file
+/// @brief The decoding loop, the one loop of the engine: requests arrive (closed loop
+/// or Poisson), wait in a queue, join the batch between steps up to a maximum batch size
+/// and leave it when they finish (end-of-sequence, token limit, context); the scheduler
+/// plans every step from the batch's shape and the current estimates, and learns from
+/// what the step did. `run`, `speculate` (speculative_generate()) and `simulate` (a
+/// simulated pool is a pool) all decode through it; a single sequence is a batch of one.
 
 #include <cstdint>
 #include <functional>
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "specrouter/decoding/step_executor.h"
+#include "specrouter/model/generate.h"
 #include "specrouter/scheduler.h"
 #include "specrouter/scheduling/chain_cost.h"
 #include "specrouter/scheduling/online_estimates.h"
@@ -38,7 +42,8 @@ struct ServedRequest {
   double first_token_seconds = 0;  ///< run time of the step that gave its first token; NaN when none
   double finish_seconds = 0;       ///< run time it finished (or was refused)
   std::int64_t steps = 0;          ///< steps it took part in
-  std::string finish_reason;       ///< "length", "eos", "context" or "refused: ..."
+  FinishReason reason = FinishReason::kMaxTokens;  ///< why it stopped (not meaningful when refused)
+  std::string finish_reason;       ///< as results files write it: "length", "eos", "context" or "refused: ..."
   bool refused = false;            ///< never decoded (prompt too long)
 };
 
@@ -82,13 +87,20 @@ struct BatchingOptions {
 /// seed gives the same times on every machine (inverse-CDF sampling of mt19937_64).
 std::vector<double> poisson_arrival_times(std::int64_t count, double rate, std::uint64_t seed);
 
-/// Serves `prompts` with `executor`, planning each step with `scheduler` (and
+/// Estimates for a run that adapts online: acceptance as the Beta `beliefs` (prior and
+/// forgetting, acceptance_beliefs.h) when they are on; with beliefs off, the similarity
+/// tracker's prediction with a pair never observed assumed accepted at 0.9 rather than
+/// like its neighbours (the behaviour before priors, which one rejected probe can lock
+/// out: docs/design/robust_routing.md).
+OnlineEstimatesOptions adaptive_estimates_options(AcceptanceBeliefOptions beliefs = {});
+
+/// Decodes `prompts` with `executor`, planning each step with `scheduler` (and
 /// `estimates`, which may be null; they learn from every step unless frozen, per request
 /// class when the batch has one class). `clock` gives seconds; `sleep` waits for the
 /// given seconds when no request is running and the next arrives later. A prompt longer
 /// than the target's context is refused (reported through on_request, not thrown).
 /// Returns every request in the order they finished.
-std::vector<ServedRequest> serve(StepExecutor& executor, std::span<const ServedPrompt> prompts, Scheduler& scheduler,
+std::vector<ServedRequest> run_decoding_loop(StepExecutor& executor, std::span<const ServedPrompt> prompts, Scheduler& scheduler,
                                  std::span<const PoolModel> pool_view, OnlineEstimates* estimates,
                                  const BatchingOptions& options, const std::function<double()>& clock,
                                  const std::function<void(double)>& sleep);

@@ -1,8 +1,9 @@
 #pragma once
 
 /// @file
-/// @brief Speculative generation: prompts decoded by StepExecutor steps with one plan,
-/// the speculative counterpart of generate().
+/// @brief Speculative generation: prompts decoded together by the decoding loop
+/// (decoding_loop.h) with one plan, or the plans a callback chooses step by step; the
+/// speculative counterpart of generate(), and what `specrouter speculate` runs.
 
 #include <cstdint>
 #include <functional>
@@ -13,7 +14,7 @@
 #include "specrouter/model/generate.h"
 #include "specrouter/scheduling/chain_cost.h"
 
-namespace specrouter {
+namespace specrouter::engine {
 
 /// What speculative generation does (the sampling params are the executor's).
 struct SpeculativeGenerationOptions {
@@ -30,7 +31,8 @@ struct SpeculativeGenerationOptions {
 };
 
 /// Generates a continuation of every prompt by steps of `plan` (or of the plans
-/// `options.choose_plan` returns), all prompts batched.
+/// `options.choose_plan` returns), all prompts one batch of the decoding loop (prompt i
+/// is request i: it samples with make_sequence_rng(seed, i)).
 ///
 /// Each prompt becomes a sequence of the executor's StateManager (whose pools must have
 /// room for every prompt plus max_new_tokens, plus the plan's longest draft), released
@@ -44,4 +46,4 @@ std::vector<GenerationResult> speculative_generate(StepExecutor& executor,
                                                    std::span<const std::vector<TokenId>> prompts, const Plan& plan,
                                                    const SpeculativeGenerationOptions& options);
 
-}  // namespace specrouter
+}  // namespace specrouter::engine
