@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 
 ComposedConfig compose_job(const ExperimentRequest& request, const std::vector<std::string>& overrides,
                            SweepClock::time_point now) {
-  return compose(ComposeRequest{request.config_dir, request.config_name, overrides, now});
+  return compose(request.compose_request(overrides, now));
 }
 
 // The sweep folder: job 0's folder's parent.
@@ -118,9 +118,7 @@ fs::path run_experiment_once(const ExperimentRequest& request, const Registries&
 
 void add_declared_sweeps(ExperimentRequest& request) {
   const std::string kKey = "hydra.sweeper.params";
-  const ComposedConfig config =
-      compose(ComposeRequest{request.config_dir, request.config_name, expand_multirun(request.overrides).front().overrides,
-                             std::nullopt});
+  const ComposedConfig config = compose(request.compose_request(expand_multirun(request.overrides).front().overrides, std::nullopt));
   const YAML::Node params = config.find(kKey);
   if (!params.IsDefined() || params.IsNull()) return;
   if (!params.IsMap()) throw ConfigError(config.describe_key(kKey) + ": expected a map of key: sweep (e.g. method: a,b)");

@@ -26,7 +26,7 @@ std::vector<std::string> string_list(const ComposedConfig& config, const std::st
 ComposedConfig compose_member(const fs::path& config_dir, const ZooMemberSpec& member) {
   std::vector<std::string> overrides = member.train_overrides;
   overrides.push_back("output_dir=" + member.output_dir.string());
-  return compose(ComposeRequest{config_dir / "train", "config", overrides, std::nullopt});
+  return compose(ComposeRequest{config_dir / "train", "config", overrides, std::nullopt, {}});
 }
 
 // Finished under the same settings: all steps in the newest checkpoint and a model folder.
@@ -40,7 +40,7 @@ bool member_is_trained(const training::TrainConfig& config, const fs::path& mode
 
 ComposedConfig compose_zoo(const fs::path& config_dir, const std::string& config_name,
                            const std::vector<std::string>& overrides) {
-  return compose(ComposeRequest{config_dir, config_name, overrides, std::nullopt});
+  return compose(ComposeRequest{config_dir, config_name, overrides, std::nullopt, {}});
 }
 
 ZooSpec parse_zoo_spec(const ComposedConfig& config, const std::string& config_name) {

@@ -49,7 +49,7 @@ std::string manifest_corpus_hash(const fs::path& output_dir) {
 }  // namespace
 
 void build_corpus_and_tokenizer(const CorpusRequest& options, std::ostream& out) {
-  const ComposedConfig config = compose({options.config_dir, options.config_name, options.overrides, std::nullopt});
+  const ComposedConfig config = compose({options.config_dir, options.config_name, options.overrides, std::nullopt, {}});
   const corpus::CorpusSpec spec = corpus::parse_corpus_spec(config, "corpus", options.config_dir);
 
   if (options.step != "tokenizer") {

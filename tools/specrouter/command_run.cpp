@@ -40,7 +40,8 @@ constexpr const char* kHelp =
     "  --cfg job              print the composed config and exit\n"
     "  --config-dir DIR       config folder (default: ./configs, else the source tree's)\n"
     "  --config-name NAME     primary config without .yaml (default: config)\n"
-    "  --plugin-path DIR      also load the plugins in DIR (repeatable)\n";
+    "  --plugin-path DIR      also load the plugins in DIR (repeatable); a plugin's configs/ folder\n"
+    "                         beside its library adds options to the config groups (drafter=NAME)\n";
 
 struct RunOptions {
   ExperimentRequest request;  // config folder, primary config, overrides
@@ -119,6 +120,9 @@ int run_command(std::span<const std::string> args) {
     return kExitUsage;
   }
 
+  Registries registries;
+  const PluginLoadReport plugins = load_plugins(registries, options.plugin_paths, std::cerr);
+  options.request.search_path = plugin_config_folders(plugins);
   if (options.print_config) {
     ExperimentRequest request = options.request;
     if (options.multirun) add_declared_sweeps(request);
@@ -126,14 +130,12 @@ int run_command(std::span<const std::string> args) {
         options.multirun ? expand_multirun(request.overrides) : std::vector<Job>{Job{0, request.overrides}};
     const auto now = std::chrono::system_clock::now();
     for (const Job& job : jobs) {
-      ComposedConfig config = compose(ComposeRequest{request.config_dir, request.config_name, job.overrides, now});
+      const ComposedConfig config = compose(request.compose_request(job.overrides, now));
       if (options.multirun) std::cout << "# job " << job.number << "\n";
       std::cout << config.to_yaml() << "\n";
     }
     return kExitSuccess;
   }
-  Registries registries;
-  load_plugins(registries, options.plugin_paths, std::cerr);
   if (options.multirun) return run_sweep_command(options, registries);
   run_experiment_once(options.request, registries, std::cout);
   return kExitSuccess;

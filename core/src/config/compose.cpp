@@ -118,7 +118,7 @@ ComposedConfig compose(const ComposeRequest& request) {
   if (!std::filesystem::is_directory(request.config_dir, error)) {
     throw ConfigError("config folder '" + request.config_dir.string() + "' does not exist");
   }
-  detail::ConfigRepository repo(request.config_dir);
+  detail::ConfigRepository repo(request.config_dir, request.search_path);
   DefaultsRequest defaults;
   defaults.config_name = request.config_name;
   std::vector<Override> value_overrides;

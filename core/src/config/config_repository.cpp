@@ -145,9 +145,19 @@ Origin origin_in(const fs::path& file, const YAML::Node& node) {
   return origin;
 }
 
-ConfigRepository::ConfigRepository(fs::path config_dir) : dir_(std::move(config_dir)) {}
+ConfigRepository::ConfigRepository(fs::path config_dir, std::vector<fs::path> search_path)
+    : dir_(std::move(config_dir)) {
+  folders_.push_back(dir_);
+  for (fs::path& folder : search_path) folders_.push_back(std::move(folder));
+}
 
-fs::path ConfigRepository::file_of(const std::string& name) const { return dir_ / (name + ".yaml"); }
+fs::path ConfigRepository::file_of(const std::string& name) const {
+  std::error_code error;
+  for (const fs::path& folder : folders_) {
+    if (fs::is_regular_file(folder / (name + ".yaml"), error)) return folder / (name + ".yaml");
+  }
+  return dir_ / (name + ".yaml");
+}
 
 const ConfigFile* ConfigRepository::load(const std::string& name) {
   auto cached = cache_.find(name);
@@ -195,30 +205,39 @@ const ConfigFile* ConfigRepository::load(const std::string& name) {
 }
 
 bool ConfigRepository::is_group(const std::string& group) const {
+  if (!is_safe_name(group)) return false;
   std::error_code error;
-  return is_safe_name(group) && fs::is_directory(dir_ / group, error);
+  return std::any_of(folders_.begin(), folders_.end(),
+                     [&](const fs::path& folder) { return fs::is_directory(folder / group, error); });
 }
 
 std::vector<std::string> ConfigRepository::options(const std::string& group) const {
   std::vector<std::string> out;
-  std::error_code error;
-  const fs::path folder = group.empty() ? dir_ : dir_ / group;
-  if ((!group.empty() && !is_group(group)) || !fs::is_directory(folder, error)) return out;
-  for (const auto& item : fs::directory_iterator(folder)) {
-    if (item.is_regular_file() && item.path().extension() == ".yaml") out.push_back(item.path().stem().string());
+  if (!group.empty() && !is_group(group)) return out;
+  for (const fs::path& root : folders_) {
+    std::error_code error;
+    const fs::path folder = group.empty() ? root : root / group;
+    if (!fs::is_directory(folder, error)) continue;
+    for (const auto& item : fs::directory_iterator(folder)) {
+      if (item.is_regular_file() && item.path().extension() == ".yaml") out.push_back(item.path().stem().string());
+    }
   }
   std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
 std::vector<std::string> ConfigRepository::groups() const {
   std::vector<std::string> out;
-  std::error_code error;
-  if (!fs::is_directory(dir_, error)) return out;
-  for (auto it = fs::recursive_directory_iterator(dir_, error); it != fs::recursive_directory_iterator(); ++it) {
-    if (it->is_directory()) out.push_back(fs::relative(it->path(), dir_).generic_string());
+  for (const fs::path& root : folders_) {
+    std::error_code error;
+    if (!fs::is_directory(root, error)) continue;
+    for (auto it = fs::recursive_directory_iterator(root, error); it != fs::recursive_directory_iterator(); ++it) {
+      if (it->is_directory()) out.push_back(fs::relative(it->path(), root).generic_string());
+    }
   }
   std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 

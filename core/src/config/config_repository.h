@@ -43,12 +43,15 @@ struct ConfigFile {
   std::optional<std::string> package_header;  ///< from a `# @package <path>` line
 };
 
-/// The config folder: files by name, group folders and their options.
+/// The config folder and the search path behind it: files by name, group folders and
+/// their options. A name is read from the first folder that has it (the config folder
+/// first), so a plugin's folder can add options to a group but not replace the
+/// project's; a group's options are those of every folder.
 class ConfigRepository {
  public:
-  explicit ConfigRepository(std::filesystem::path config_dir);
+  explicit ConfigRepository(std::filesystem::path config_dir, std::vector<std::filesystem::path> search_path = {});
 
-  /// The folder.
+  /// The config folder (the first of the search).
   const std::filesystem::path& dir() const { return dir_; }
 
   /// The file `name` (`db/mysql`), loaded once; nullptr when no such file exists.
@@ -56,13 +59,16 @@ class ConfigRepository {
   /// defaults list, naming the file, line and column.
   const ConfigFile* load(const std::string& name);
 
-  /// The file path `name` would be read from.
+  /// The file path `name` would be read from: in the first folder that has it, else in
+  /// the config folder.
   std::filesystem::path file_of(const std::string& name) const;
 
-  /// True when `group` (`db`, `server/db`) is a folder of the config folder.
+  /// True when `group` (`db`, `server/db`) is a folder of the config folder or of a
+  /// folder of the search path.
   bool is_group(const std::string& group) const;
 
-  /// Options of `group`: its `.yaml` files without extension, sorted ("": the folder itself).
+  /// Options of `group` in every folder: its `.yaml` files without extension, sorted and
+  /// unique ("": the folder itself).
   std::vector<std::string> options(const std::string& group) const;
 
   /// Every group folder, as `a` and `a/b`, sorted.
@@ -70,6 +76,7 @@ class ConfigRepository {
 
  private:
   std::filesystem::path dir_;
+  std::vector<std::filesystem::path> folders_;  // dir_, then the search path
   std::map<std::string, std::unique_ptr<ConfigFile>> cache_;
 };
 

@@ -29,6 +29,11 @@ struct ComposeRequest {
   /// Time `${now:...}` formats; pass the same value to every job of a multirun so they
   /// share one sweep folder. Unset: the time compose() is called.
   std::optional<std::chrono::system_clock::time_point> now;
+  /// More folders of config groups, searched after `config_dir` (Hydra's search path):
+  /// a plugin ships `configs/<group>/<option>.yaml` beside its library, and
+  /// `<group>=<option>` finds it (plugin_config_folders() in the engine lists them). An
+  /// option in `config_dir` wins over one of the same name here.
+  std::vector<std::filesystem::path> search_path;
 };
 
 /// One config file merged into the result, in merge order.

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "specrouter/config/compose.h"
 #include "specrouter/engine/sweep_folder.h"
 #include "specrouter/engine/sweep_progress.h"
 #include "specrouter/plugin/registries.h"
@@ -30,6 +31,15 @@ struct ExperimentRequest {
   std::filesystem::path config_dir;  ///< e.g. project_config_dir()
   std::string config_name = "config";  ///< primary config, without .yaml
   std::vector<std::string> overrides;  ///< `group=option`, `a.b=value`, `+a.b=v`, `~a.b`; sweeps with -m
+  /// Config folders searched after `config_dir` for group options, e.g. the loaded
+  /// plugins' (plugin_config_folders()).
+  std::vector<std::filesystem::path> search_path;
+
+  /// The compose request of one job with `overrides` (sweep-free) at time `now`.
+  ComposeRequest compose_request(std::vector<std::string> job_overrides,
+                                 std::optional<SweepClock::time_point> now) const {
+    return ComposeRequest{config_dir, config_name, std::move(job_overrides), now, search_path};
+  }
 };
 
 /// Composes `request` (no sweep syntax), checks every component against its plugin's
