@@ -40,6 +40,8 @@ function(specrouter_add_plugin name)
   if(SPECROUTER_PLUGIN_INSTALL_DIR)
     install(TARGETS ${name} LIBRARY DESTINATION ${SPECROUTER_PLUGIN_INSTALL_DIR})
   endif()
+  # The runtime target (specrouter_runtime) builds every loadable plugin.
+  set_property(GLOBAL APPEND PROPERTY SPECROUTER_PLUGIN_TARGETS ${name})
 
   if(ARG_TEST AND COMMAND specrouter_add_test)
     specrouter_add_test(${name}_test SOURCES ${ARG_TEST} LIBS ${name}_static LABELS plugin ${ARG_KIND})
