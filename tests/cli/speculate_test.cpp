@@ -171,7 +171,7 @@ TEST_F(SpeculateTest, BadInputIsNamed) {
        {"--drafter-param max_ngrams", "did you mean 'max_ngram'"}},
       {{"--model", target, "--drafter", "ngram", "--drafter-param", "max_ngram=many"}, 1,
        {"--drafter-param max_ngram", "expected int"}},
-      {{"--model", target, "--drafter", "model"}, 1, {"requires parameter 'model'", "--drafter-param model=<value>"}},
+      {{"--model", target, "--drafter", "model"}, 1, {"requires string parameter 'model'", "--drafter-param model=<value>"}},
       {{"--model", target, "--verifier-param", "strict=1"}, 1,
        {"--verifier-param strict", "verifier 'token' has no parameter 'strict'", "(parameters: none)"}},
       {{"--model", target, "--verifier-param", "strict"}, 2, {"--verifier-param", "name=value"}},

@@ -1,8 +1,6 @@
 // `specrouter speculate`: speculative decoding of prompts with a chain of checkpoints given
 // on the command line (cheapest first, target last), a verifier and an optional bottom
 // drafter; prints the continuations and the step statistics.
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -14,7 +12,7 @@
 #include "specrouter/engine/plugin_setup.h"
 #include "specrouter/engine/pool.h"
 #include "specrouter/engine/speculation_stats.h"
-#include "specrouter/config/validate.h"
+#include "specrouter/engine/component_flags.h"
 #include "specrouter/engine/speculative_generate.h"
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/error.h"
@@ -184,44 +182,10 @@ const typename Registry<Interface>::Entry& find_component(const Registry<Interfa
   }
 }
 
-// A component's declared parameters with the --<kind>-param values (kind: drafter or
-// verifier), read as YAML scalars (or flow lists) and checked against the declared types.
+// A component's parameters from its --<kind>-param flags, checked as a config section is.
 Params component_params(const std::string& kind, const ComponentInfo& info,
                         const std::vector<std::pair<std::string, std::string>>& given) {
-  const std::string owner = kind + " '" + info.name + "'";
-  const std::string flag = "--" + kind + "-param";
-  std::vector<std::string> declared;
-  for (const ParamSpec& spec : info.params) declared.push_back(spec.name);
-  std::string declared_text;
-  for (const std::string& name : declared) declared_text += (declared_text.empty() ? "" : ", ") + name;
-  std::map<std::string, ParamValue> values;
-  for (const auto& [key, text] : given) {
-    auto spec = std::find_if(info.params.begin(), info.params.end(), [&](const ParamSpec& s) { return s.name == key; });
-    if (spec == info.params.end()) {
-      std::string hint;
-      for (const std::string& near : nearest_names(key, declared)) hint += (hint.empty() ? "; did you mean '" : ", '") + near + "'";
-      throw ConfigError(flag + " " + key + ": " + owner + " has no parameter '" + key + "'" +
-                        (hint.empty() ? "" : hint + "?") + " (parameters: " + (declared_text.empty() ? "none" : declared_text) + ")");
-    }
-    if (spec->type == ParamType::kString) {  // verbatim: a pool name, a path
-      values[key] = text;
-      continue;
-    }
-    YAML::Node node;
-    try {
-      node = YAML::Load(text);
-    } catch (const YAML::Exception&) {
-      node = YAML::Node(text);
-    }
-    values[key] = param_value_from_yaml(node, *spec, flag + " " + key, owner);
-  }
-  for (const ParamSpec& spec : info.params) {
-    if (spec.required() && !values.count(spec.name)) {
-      throw ConfigError("--" + kind + " " + info.name + ": " + owner + " requires parameter '" + spec.name + "' (" +
-                        spec.doc + "); give " + flag + " " + spec.name + "=<value>");
-    }
-  }
-  return Params::from_specs(owner, info.params, values);
+  return validate_component_flags({kind, info.name, "--" + kind, "--" + kind + "-param", given}, info);
 }
 
 int run_speculate_command(std::span<const std::string> args) {

@@ -98,7 +98,11 @@ std::string component_name(const ComposedConfig& config, const std::string& key_
   return name.Scalar();
 }
 
-Params validate_component(const ComposedConfig& config, const std::string& key_path, const ComponentInfo& info) {
+Params validate_component(const ComposedConfig& config, const std::string& key_path, const ComponentInfo& info,
+                          const std::function<std::string(const std::string& key)>& how_to_set) {
+  const auto setting = [&](const std::string& key) {
+    return how_to_set ? how_to_set(key) : "'+" + key_path + "." + key + "=<value>'";
+  };
   const YAML::Node node = config.at(key_path);
   const std::string owner = owner_of(info);
   if (!node.IsMap() && !node.IsNull()) {
@@ -133,7 +137,8 @@ Params validate_component(const ComposedConfig& config, const std::string& key_p
       if (is_missing_marker(item.second)) {
         throw ConfigError("config key '" + path + "' (" + origin_text(config, path) + ") is '?\?\?': " + owner +
                           " needs a " + to_string(spec->type) + " value for '" + key + "'" +
-                          (spec->doc.empty() ? "" : " (" + spec->doc + ")") + "; set it, e.g. '" + path + "=<value>'");
+                          (spec->doc.empty() ? "" : " (" + spec->doc + ")") + "; set it, e.g. " +
+                          (how_to_set ? how_to_set(key) : "'" + path + "=<value>'"));
       }
       values.emplace(key, param_value_from_yaml(item.second, *spec, path, origin_text(config, path)));
     }
@@ -144,7 +149,7 @@ Params validate_component(const ComposedConfig& config, const std::string& key_p
     const std::string requirement = owner + " requires " + to_string(spec.type) + " parameter '" + spec.name + "'" +
                                     (spec.doc.empty() ? "" : " (" + spec.doc + ")");
     throw ConfigError("missing config key '" + path + "' (in '" + key_path + "', " + origin_text(config, key_path) +
-                      "): " + requirement + "; set it, e.g. '+" + path + "=<value>'");
+                      "): " + requirement + "; set it, e.g. " + setting(spec.name));
   }
   return Params::from_specs(owner, info.params, values);
 }

@@ -3,6 +3,7 @@
 /// @file
 /// @brief Checking a component's config mapping against its declared parameters.
 
+#include <functional>
 #include <string>
 
 #include "specrouter/config/compose.h"
@@ -23,8 +24,11 @@ std::string component_name(const ComposedConfig& config, const std::string& key_
 /// parameter values. Throws ConfigError, naming the key path and the file/line or
 /// override that set it, for: an unknown key (with the nearest declared names), a value
 /// of the wrong type (expected and found types), and a required parameter that is
-/// absent or `???`.
-Params validate_component(const ComposedConfig& config, const std::string& key_path, const ComponentInfo& info);
+/// absent or `???`. `how_to_set(key)` is how the messages tell the user to give a
+/// parameter `key` (default: the override `+<key_path>.<key>=<value>`); a front end
+/// whose components come from flags names its flag instead.
+Params validate_component(const ComposedConfig& config, const std::string& key_path, const ComponentInfo& info,
+                          const std::function<std::string(const std::string& key)>& how_to_set = {});
 
 /// Converts one YAML value to a parameter of `spec`'s type; `key_path` and `where` name
 /// it in the ConfigError thrown on a type mismatch.
