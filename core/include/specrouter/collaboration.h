@@ -109,8 +109,9 @@ class StepOperations {
 /// `registrar.add<specrouter::Collaboration>(...)`.
 ///
 /// **Contract.** The committed tokens of a sequence are exactly what verification rounds
-/// at the target produced for its task (the executor checks this against the target's
-/// statistics): a scheme chooses what the target verifies, never what it commits. The
+/// at the target produced for its task (the executor records them and refuses a step
+/// whose target task says otherwise): a scheme chooses what the target verifies, never
+/// what it commits. The
 /// scheme is lossless when every proposal's rows are the distributions its tokens were
 /// really drawn from and every proposal's length was fixed before its tokens were drawn
 /// (docs/design/collaboration.md). One object serves one executor at a time.

@@ -33,6 +33,7 @@ StepRun::StepRun(const ModelPool& pool, StateManager& state, Verifier& verifier,
     : pool_(pool), state_(state), verifier_(verifier), drafter_(drafter), options_(options), batch_(batch) {
   for (KvModelId model = 0; model < state_.num_models(); ++model) all_models_.push_back(model);
   result_.sequences.resize(batch_.size());
+  verified_at_target_.resize(batch_.size());
   for (std::size_t i = 0; i < batch_.size(); ++i) {
     SequenceStepResult& sequence = result_.sequences[i];
     sequence.sequence = batch_[i].sequence;
@@ -64,19 +65,21 @@ StepResult StepRun::run(Collaboration& collaboration) {
   collaboration.run_step(*this, task_pointers);
 
   // The target's rounds cut every model back to the accepted drafts, which the commit
-  // keeps. What is committed must be what those rounds produced, nothing a scheme added.
+  // keeps. What is committed is what those rounds produced; a scheme's task must agree,
+  // so a scheme that added or changed a token is caught rather than silently overruled.
   std::vector<SequenceTokens> commits;
   for (LevelTask& task : tasks) {
-    const LevelStats& target = result_.sequences[task.item].levels.back();
-    if (target.rounds < 1 || task.produced() != target.produced) {
-      throw UsageError("StepExecutor: the collaboration scheme left sequence " +
-                       std::to_string(batch_[task.item].sequence) + " with " + std::to_string(task.produced()) +
-                       " new token(s) after " + std::to_string(target.rounds) + " target round(s) producing " +
-                       std::to_string(target.produced) + "; only the target's verification rounds may produce them");
-    }
+    const std::vector<TokenId>& verified = verified_at_target_[task.item];
     const std::span<const TokenId> produced = std::span<const TokenId>(task.context).subspan(task.start);
-    result_.sequences[task.item].committed.assign(produced.begin(), produced.end());
-    commits.push_back({batch_[task.item].sequence, produced, {}});
+    if (verified.empty() || !std::equal(produced.begin(), produced.end(), verified.begin(), verified.end())) {
+      throw UsageError("StepExecutor: the collaboration scheme left sequence " +
+                       std::to_string(batch_[task.item].sequence) + " with " + std::to_string(produced.size()) +
+                       " new token(s) where " + std::to_string(result_.sequences[task.item].levels.back().rounds) +
+                       " target round(s) produced " + std::to_string(verified.size()) +
+                       "; only the target's verification rounds may produce them");
+    }
+    result_.sequences[task.item].committed = verified;
+    commits.push_back({batch_[task.item].sequence, verified, {}});
   }
   state_.commit(commits);
   return std::move(result_);
@@ -84,9 +87,10 @@ StepResult StepRun::run(Collaboration& collaboration) {
 
 void StepRun::check_tasks_at(int model, std::span<LevelTask* const> tasks) const {
   for (const LevelTask* task : tasks) {
-    const std::vector<int>& chain = task->item < batch_.size() ? batch_[task->item].plan.chain : std::vector<int>{};
-    if (task->level < 0 || static_cast<std::size_t>(task->level) >= chain.size() ||
-        chain[static_cast<std::size_t>(task->level)] != model) {
+    const bool at_model = task->item < batch_.size() && task->level >= 0 &&
+                          static_cast<std::size_t>(task->level) < batch_[task->item].plan.chain.size() &&
+                          batch_[task->item].plan.chain[static_cast<std::size_t>(task->level)] == model;
+    if (!at_model) {
       throw UsageError("StepExecutor: a collaboration scheme asked pool model " + std::to_string(model) +
                        " to run a task of batch item " + std::to_string(task->item) + " at level " +
                        std::to_string(task->level) + ", which is not that model in the item's chain");
@@ -192,8 +196,13 @@ void StepRun::verify(int model, std::span<LevelTask* const> tasks, std::span<con
       for (std::int32_t node : verdict.accepted_path) path_positions[t].push_back(context_length + node);
       if (accepted > 0) kept_paths.push_back({contexts[t].sequence, path_positions[t]});
     }
+    const std::size_t before = task.context.size();
     for (std::int32_t node : verdict.accepted_path) task.context.push_back(proposal.tokens[static_cast<std::size_t>(node)]);
     task.context.push_back(verdict.next_token);
+    if (model == pool_.size() - 1) {  // what the step will commit for this sequence
+      std::vector<TokenId>& verified = verified_at_target_[task.item];
+      verified.insert(verified.end(), task.context.begin() + static_cast<std::ptrdiff_t>(before), task.context.end());
+    }
     if (keep_rows) {  // what each passed-up token follows: this level's row at its position
       for (std::int64_t i = 0; i <= accepted; ++i) {
         const std::int64_t row = i == 0 ? 0 : verdict.accepted_path[static_cast<std::size_t>(i - 1)] + 1;

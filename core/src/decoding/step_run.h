@@ -53,6 +53,7 @@ class StepRun final : public StepOperations {
   std::vector<KvModelId> all_models_;  // every model of the state: what a round cuts back
   std::mt19937_64 unused_rng_;         // handed to greedy verification, which draws nothing
   StepResult result_;
+  std::vector<std::vector<TokenId>> verified_at_target_;  // per batch item: what the target's rounds produced
 };
 
 }  // namespace specrouter::detail

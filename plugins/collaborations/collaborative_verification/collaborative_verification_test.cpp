@@ -105,7 +105,7 @@ TEST_F(CollaborativeVerificationTest, TheExecutorRefusesSchemesThatBreakTheContr
   };
   refused(std::make_shared<CommitsUnverifiedTokens>(), "only the target's verification rounds may produce them");
   refused(std::make_shared<VerifiesAtTheWrongModel>(), "which is not that model in the item's chain");
-  refused(std::make_shared<SkipsTheTarget>(), "after 0 target round(s)");
+  refused(std::make_shared<SkipsTheTarget>(), "where 0 target round(s) produced 0");
 }
 
 }  // namespace

@@ -120,10 +120,11 @@ struct StepResult {
 
 /// Runs speculative decoding steps for ragged batches of sequences.
 ///
-/// How the levels collaborate is StepExecutorOptions::collaboration's choice; the
-/// executor gives it the building blocks (StepOperations) and keeps K/V consistent,
-/// records the calls and statistics, and commits. With the reference scheme, a step, for each sequence and its plan's chain `[M_0, ..., M_n]` (pool indices,
-/// target last): level n (the target) runs one round; a level runs a *round* by having
+/// How the levels collaborate is the choice of StepExecutorOptions::collaboration
+/// (specrouter/collaboration.h): the executor gives it the building blocks
+/// (StepOperations), keeps K/V consistent, records the calls and statistics, and
+/// commits. With the reference scheme, a step, for each sequence and its plan's chain
+/// `[M_0, ..., M_n]` (pool indices, target last): level n (the target) runs one round; a level runs a *round* by having
 /// the level below produce `d` tokens, running its own model over its catch-up tokens
 /// and those `d` in one forward pass, and letting the Verifier keep a prefix and add one
 /// recovered or bonus token. A level below the target produces the `k` tokens asked of it
