@@ -1,4 +1,4 @@
-# specrouter_add_plugin(<name> KIND <drafter|verifier|scheduler|kernel>
+# specrouter_add_plugin(<name> KIND <drafter|verifier|scheduler|kernel|collaboration>
 #                       SOURCES <files...> [TEST <files...>] [LIBS <targets...>])
 #
 # Builds one plugin folder twice from the same sources:
@@ -11,8 +11,8 @@
 # Out-of-tree plugins use the same function after find_package(SpecRouter).
 function(specrouter_add_plugin name)
   cmake_parse_arguments(ARG "" "KIND" "SOURCES;TEST;LIBS" ${ARGN})
-  if(NOT ARG_KIND MATCHES "^(drafter|verifier|scheduler|kernel)$")
-    message(FATAL_ERROR "specrouter_add_plugin(${name}): KIND must be drafter, verifier, scheduler or kernel, got '${ARG_KIND}'")
+  if(NOT ARG_KIND MATCHES "^(drafter|verifier|scheduler|kernel|collaboration)$")
+    message(FATAL_ERROR "specrouter_add_plugin(${name}): KIND must be drafter, verifier, scheduler, kernel or collaboration, got '${ARG_KIND}'")
   endif()
   if(NOT name MATCHES "^[A-Za-z_][A-Za-z0-9_]*$")
     message(FATAL_ERROR "specrouter_add_plugin(${name}): the name must be a C identifier")

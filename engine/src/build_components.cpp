@@ -48,6 +48,7 @@ ExperimentComponents build_components(const ComposedConfig& config, const Regist
   components.scheduler = build(config, "scheduler", registries.schedulers);
   components.verifier = build(config, "verifier", registries.verifiers);
   components.drafter = build(config, "drafter", registries.drafters);
+  components.collaboration = build(config, "collaboration", registries.collaborations);
   components.kernels = make_model_kernels(registries, kernel_choices(config),
                                           [&](const std::string& op) { return config.describe_key("kernels." + op); });
   return components;

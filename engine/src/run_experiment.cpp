@@ -105,6 +105,7 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   StepExecutorOptions executor_options;
   executor_options.sampling = {.temperature = workload.temperature, .top_k = workload.top_k, .top_p = workload.top_p};
   executor_options.drafter_length = config_value_or<int>(config, "speculation.drafter_length", 4);
+  executor_options.collaboration = components.collaboration;
   StepExecutor executor(ModelPool(std::move(members)), state, components.verifier, components.drafter,
                         executor_options);
 

@@ -72,6 +72,7 @@ TEST_F(CliTest, PluginsListsComponentsFromSharedLibraries) {
   const Result result = run_cli({"plugins"});
   ASSERT_EQ(result.exit_code, 0) << result.output;
   for (const char* expected : {"drafter ngram", "verifier token", "scheduler static", "kernel block_copy/cpu",
+                               "collaboration collaborative_verification", "collaboration vertical_cascade",
                                "libngram_drafter.so", "ngram_drafter.cpp", "max_ngram (int, default 3)"}) {
     EXPECT_THAT(result.output, HasSubstr(expected));
   }

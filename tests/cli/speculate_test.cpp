@@ -72,6 +72,9 @@ TEST_F(SpeculateTest, GreedyChainsPrintWhatTheTargetAlonePrints) {
       {"--model", model("half"), "--model", model("target"), "--draft-lengths", "3"},
       {"--model", model("quarter"), "--model", model("half"), "--model", model("target"), "--draft-lengths", "2,3"},
       {"--model", model("quarter"), "--model", model("half"), "--model", model("target"), "--verifier", "tree"},
+      // The lower levels only extend the draft; the target alone verifies.
+      {"--model", model("quarter"), "--model", model("half"), "--model", model("target"), "--draft-lengths", "2,3",
+       "--collaboration", "vertical_cascade"},
       {"--model", model("half"), "--model", model("target"), "--drafter", "ngram", "--drafter-param", "max_ngram=2",
        "--drafter-length", "3"},
       // Classic two-model drafting: the target alone as the chain, `quarter` drafting below it.
@@ -162,6 +165,8 @@ TEST_F(SpeculateTest, BadInputIsNamed) {
   const std::vector<Case> cases = {
       {{"--model", half, "--model", target, "--verifier", "tre"}, 1, {"--verifier", "unknown verifier 'tre'", "'tree'"}},
       {{"--model", target, "--drafter", "ngramm"}, 1, {"--drafter", "unknown drafter 'ngramm'", "'ngram'"}},
+      {{"--model", target, "--collaboration", "vertical_cascad"}, 1,
+       {"--collaboration", "unknown collaboration 'vertical_cascad'", "'vertical_cascade'"}},
       {{"--model", half, "--model", target, "--draft-lengths", "2,2"}, 2, {"--draft-lengths gives 2", "1 level(s) below"}},
       {{"--model", half, "--model", target, "--draft-lengths", "0"}, 2, {"--draft-lengths", "got 0"}},
       {{"--model", half, "--model", target, "--draft-lengths", "two"}, 2, {"--draft-lengths", "'two'"}},

@@ -10,11 +10,12 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: specrouter plugins [--kind KIND] [--plugin-path DIR]...\n\n"
-    "Lists every registered drafter, verifier, scheduler and kernel: its description,\n"
+    "Lists every registered drafter, verifier, scheduler, kernel and collaboration scheme:\n"
+    "its description,\n"
     "the source file and library it came from, and its parameters (type, default, doc).\n"
     "Plugins are loaded from --plugin-path folders, $SPECROUTER_PLUGIN_PATH, and the\n"
     "build's or installation's plugin folder. Refused libraries are reported on stderr.\n\n"
-    "  --kind KIND          only drafter, verifier, scheduler or kernel\n"
+    "  --kind KIND          only drafter, verifier, scheduler, kernel or collaboration\n"
     "  --plugin-path DIR    also load the plugins in DIR (repeatable)\n";
 
 int run_plugins_command(std::span<const std::string> args) {
@@ -29,8 +30,8 @@ int run_plugins_command(std::span<const std::string> args) {
     if (args[i] == "--kind" && has_value) {
       kind_filter = args[++i];
       if (kind_filter != "drafter" && kind_filter != "verifier" && kind_filter != "scheduler" &&
-          kind_filter != "kernel") {
-        std::cerr << "specrouter plugins: --kind must be drafter, verifier, scheduler or kernel, not '"
+          kind_filter != "kernel" && kind_filter != "collaboration") {
+        std::cerr << "specrouter plugins: --kind must be drafter, verifier, scheduler, kernel or collaboration, not '"
                   << kind_filter << "'\n";
         return kExitUsage;
       }

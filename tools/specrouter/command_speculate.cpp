@@ -37,6 +37,10 @@ constexpr const char* kUsage =
     "                        round, one per level below the target (default 4 each)\n"
     "  --verifier NAME       verifier plugin at every level (default token; or tree)\n"
     "  --verifier-param K=V  a parameter of the verifier (repeatable), checked as --drafter-param\n"
+    "  --collaboration NAME  how the chain's levels draft and verify (default\n"
+    "                        collaborative_verification: each level verifies the one below;\n"
+    "                        vertical_cascade: lower levels only extend the draft, the target\n"
+    "                        alone verifies)\n"
     "  --drafter NAME        bottom drafter plugin below the chain's first model (ngram,\n"
     "                        ngram_lm, model, ...; default none)\n"
     "  --drafter-param K=V   a parameter of the drafter (repeatable), e.g. max_ngram=4, or\n"
@@ -61,6 +65,7 @@ struct Arguments {
   std::vector<std::string> drafter_models;  // --drafter-model
   std::vector<int> draft_lengths;          // empty: 4 each
   std::string verifier = "token";
+  std::string collaboration = "collaborative_verification";
   std::string drafter;
   std::vector<std::pair<std::string, std::string>> drafter_params;
   std::vector<std::pair<std::string, std::string>> verifier_params;
@@ -90,6 +95,8 @@ Arguments parse(std::span<const std::string> args) {
       parsed.draft_lengths = parse_number_list<int>(flag, value);
     } else if (flag == "--verifier") {
       parsed.verifier = value;
+    } else if (flag == "--collaboration") {
+      parsed.collaboration = value;
     } else if (flag == "--drafter") {
       parsed.drafter = value;
     } else if (flag == "--drafter-param") {
@@ -210,6 +217,9 @@ int run_speculate_command(std::span<const std::string> args) {
   const auto& verifier_entry = find_component(registries.verifiers, "--verifier", parsed.verifier);
   std::shared_ptr<Verifier> verifier = registries.verifiers.create(
       parsed.verifier, component_params("verifier", verifier_entry.info, parsed.verifier_params));
+  const auto& collaboration_entry = find_component(registries.collaborations, "--collaboration", parsed.collaboration);
+  std::shared_ptr<Collaboration> collaboration = registries.collaborations.create(
+      parsed.collaboration, component_params("collaboration", collaboration_entry.info, {}));
   std::shared_ptr<Drafter> drafter;
   if (!parsed.drafter.empty()) {
     const auto& entry = find_component(registries.drafters, "--drafter", parsed.drafter);
@@ -241,6 +251,7 @@ int run_speculate_command(std::span<const std::string> args) {
   StepExecutorOptions executor_options;
   executor_options.sampling = decoding.generation.sampling;
   executor_options.drafter_length = parsed.drafter_length;
+  executor_options.collaboration = collaboration;
   StepExecutor executor(ModelPool(std::move(members)), state, verifier, drafter, executor_options);
 
   Plan plan;

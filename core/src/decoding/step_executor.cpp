@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "specrouter/collaboration.h"
 #include "specrouter/error.h"
 #include "specrouter/model/model.h"
 #include "specrouter/scheduling/chain_cost.h"
@@ -18,6 +19,7 @@ StepExecutor::StepExecutor(ModelPool pool, StateManager& state, std::shared_ptr<
       drafter_(std::move(drafter)),
       options_(options) {
   if (verifier_ == nullptr) throw UsageError("StepExecutor: no verifier given");
+  if (options_.collaboration == nullptr) options_.collaboration = make_collaborative_verification();
   for (const PoolMember& member : pool_.members()) {
     if (member.kv < 0 || member.kv >= state_.num_models()) {
       throw UsageError("StepExecutor: pool model '" + member.name + "' has KV id " + std::to_string(member.kv) +
@@ -57,7 +59,7 @@ StepResult StepExecutor::step(std::span<const SequencePlan> batch) {
     }
   }
   if (batch.empty()) return {};
-  return detail::StepRun(pool_, state_, *verifier_, drafter_.get(), options_, batch).run();
+  return detail::StepRun(pool_, state_, *verifier_, drafter_.get(), options_, batch).run(*options_.collaboration);
 }
 
 }  // namespace specrouter

@@ -1,7 +1,8 @@
-// One step of the StepExecutor. The heart is produce() and round(): a level produces the
-// tokens asked of it by rounds of speculative decoding with the level below as its
-// drafter; the target runs one round and commits. docs/design/step_executor.md has the
-// algorithm, the losslessness argument and the K/V bookkeeping.
+// One step of the StepExecutor: the building blocks a collaboration scheme runs the step
+// with (verify(): one verification round of a level; draft(): the bottom drafter) and the
+// step's start and commit around the scheme. The reference scheme's recursion is in
+// collaborative_verification.cpp. docs/design/step_executor.md has the algorithm, the
+// losslessness argument and the K/V bookkeeping; docs/design/collaboration.md the split.
 
 #include "step_run.h"
 
@@ -9,7 +10,6 @@
 #include <cmath>
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <string>
 
 #include <c10/core/InferenceMode.h>
@@ -33,6 +33,7 @@ StepRun::StepRun(const ModelPool& pool, StateManager& state, Verifier& verifier,
     : pool_(pool), state_(state), verifier_(verifier), drafter_(drafter), options_(options), batch_(batch) {
   for (KvModelId model = 0; model < state_.num_models(); ++model) all_models_.push_back(model);
   result_.sequences.resize(batch_.size());
+  verified_at_target_.resize(batch_.size());
   for (std::size_t i = 0; i < batch_.size(); ++i) {
     SequenceStepResult& sequence = result_.sequences[i];
     sequence.sequence = batch_[i].sequence;
@@ -44,14 +45,12 @@ StepRun::StepRun(const ModelPool& pool, StateManager& state, Verifier& verifier,
   }
 }
 
-StepResult StepRun::run() {
+StepResult StepRun::run(Collaboration& collaboration) {
   c10::InferenceMode guard;
   std::vector<SequenceId> sequences;
   for (const SequencePlan& entry : batch_) sequences.push_back(entry.sequence);
   state_.rollback_to_committed(all_models_, sequences);
 
-  // The target's task: one round over a draft as long as the plan asks, cut where a
-  // chain model's context would overflow (StepExecutor::step checked the target's room).
   std::vector<LevelTask> tasks(batch_.size());
   std::vector<LevelTask*> task_pointers;
   for (std::size_t i = 0; i < batch_.size(); ++i) {
@@ -61,46 +60,62 @@ StepResult StepRun::run() {
     task.level = static_cast<int>(batch_[i].plan.chain.size()) - 1;
     task.context.assign(committed.begin(), committed.end());
     task.start = task.context.size();
-    std::int64_t room = draft_length_below(task);
-    for (int model : batch_[i].plan.chain) {
-      room = std::min(room, pool_.at(model).model->max_context() - static_cast<std::int64_t>(committed.size()));
-    }
-    task.wanted = static_cast<int>(std::max<std::int64_t>(room, 0)) + 1;
     task_pointers.push_back(&task);
   }
-  round(pool_.size() - 1, task_pointers);
+  collaboration.run_step(*this, task_pointers);
 
-  // The round cut every model back to the accepted drafts, which the commit keeps.
+  // The target's rounds cut every model back to the accepted drafts, which the commit
+  // keeps. What is committed is what those rounds produced; a scheme's task must agree,
+  // so a scheme that added or changed a token is caught rather than silently overruled.
   std::vector<SequenceTokens> commits;
   for (LevelTask& task : tasks) {
+    const std::vector<TokenId>& verified = verified_at_target_[task.item];
     const std::span<const TokenId> produced = std::span<const TokenId>(task.context).subspan(task.start);
-    result_.sequences[task.item].committed.assign(produced.begin(), produced.end());
-    commits.push_back({batch_[task.item].sequence, produced, {}});
+    if (verified.empty() || !std::equal(produced.begin(), produced.end(), verified.begin(), verified.end())) {
+      throw UsageError("StepExecutor: the collaboration scheme left sequence " +
+                       std::to_string(batch_[task.item].sequence) + " with " + std::to_string(produced.size()) +
+                       " new token(s) where " + std::to_string(result_.sequences[task.item].levels.back().rounds) +
+                       " target round(s) produced " + std::to_string(verified.size()) +
+                       "; only the target's verification rounds may produce them");
+    }
+    result_.sequences[task.item].committed = verified;
+    commits.push_back({batch_[task.item].sequence, verified, {}});
   }
   state_.commit(commits);
   return std::move(result_);
 }
 
-void StepRun::produce(int model, std::vector<LevelTask>& tasks) {
-  std::vector<LevelTask*> active;
-  for (;;) {
-    active.clear();
-    for (LevelTask& task : tasks) {
-      if (task.produced() < task.wanted) active.push_back(&task);
+void StepRun::check_tasks_at(int model, std::span<LevelTask* const> tasks) const {
+  for (const LevelTask* task : tasks) {
+    const bool at_model = task->item < batch_.size() && task->level >= 0 &&
+                          static_cast<std::size_t>(task->level) < batch_[task->item].plan.chain.size() &&
+                          batch_[task->item].plan.chain[static_cast<std::size_t>(task->level)] == model;
+    if (!at_model) {
+      throw UsageError("StepExecutor: a collaboration scheme asked pool model " + std::to_string(model) +
+                       " to run a task of batch item " + std::to_string(task->item) + " at level " +
+                       std::to_string(task->level) + ", which is not that model in the item's chain");
     }
-    if (active.empty()) return;
-    round(model, active);
   }
 }
 
-void StepRun::round(int model, std::span<LevelTask* const> tasks) {
-  // 1. Drafts from below: as many as the plan says, but never more than this level still
-  //    needs minus one (a round yields up to d + 1 tokens), so no round overshoots.
-  std::vector<int> counts;
-  for (LevelTask* task : tasks) counts.push_back(std::min(draft_length_below(*task), task->wanted - task->produced() - 1));
-  const std::vector<Proposal> proposals = propose_below(tasks, counts);
+void StepRun::verify(int model, std::span<LevelTask* const> tasks, std::span<const Proposal> proposals) {
+  check_tasks_at(model, tasks);
+  if (proposals.size() != tasks.size()) {
+    throw UsageError("StepExecutor: " + std::to_string(proposals.size()) + " proposals for " +
+                     std::to_string(tasks.size()) + " tasks to verify");
+  }
+  for (const Proposal& proposal : proposals) {  // what verification reads must be there
+    const auto size = static_cast<std::int64_t>(proposal.tokens.size());
+    if ((!proposal.rows.empty() && static_cast<std::int64_t>(proposal.rows.size()) != size * pool_.vocab_size()) ||
+        (!proposal.parents.empty() && proposal.parents.size() != proposal.tokens.size())) {
+      throw UsageError("StepExecutor: a proposal of " + std::to_string(size) + " tokens to pool model " +
+                       std::to_string(model) + " has " + std::to_string(proposal.rows.size()) + " row values and " +
+                       std::to_string(proposal.parents.size()) + " parents; rows must be [tokens, vocab] or none, "
+                       "parents one per token or none");
+    }
+  }
 
-  // 2. One forward pass: each sequence's catch-up tokens (at least the last context
+  // 1. One forward pass: each sequence's catch-up tokens (at least the last context
   //    token, a chain), then its draft (a chain or a tree hanging from the last context
   //    token); logits for the last catch-up token and every draft token.
   // The round's own time, what a plan pays per pass of this model: feeding, the forward
@@ -142,7 +157,7 @@ void StepRun::round(int model, std::span<LevelTask* const> tasks) {
   if (greedy && options_.measure_similarity) compared_probs = softmax_with_temperature(logits, 1.0).contiguous();
   const float* compared = compared_probs.data_ptr<float>();
 
-  // 3. Verification, per sequence; then every model is cut back to the accepted drafts.
+  // 2. Verification, per sequence; then every model is cut back to the accepted drafts.
   const bool keep_rows = model != pool_.size() - 1 && (!greedy || options_.measure_similarity);
   std::vector<SequenceLength> accepted_lengths;
   std::vector<SequenceLength> tree_contexts;  // sequences with a tree draft: their context length
@@ -181,8 +196,13 @@ void StepRun::round(int model, std::span<LevelTask* const> tasks) {
       for (std::int32_t node : verdict.accepted_path) path_positions[t].push_back(context_length + node);
       if (accepted > 0) kept_paths.push_back({contexts[t].sequence, path_positions[t]});
     }
+    const std::size_t before = task.context.size();
     for (std::int32_t node : verdict.accepted_path) task.context.push_back(proposal.tokens[static_cast<std::size_t>(node)]);
     task.context.push_back(verdict.next_token);
+    if (model == pool_.size() - 1) {  // what the step will commit for this sequence
+      std::vector<TokenId>& verified = verified_at_target_[task.item];
+      verified.insert(verified.end(), task.context.begin() + static_cast<std::ptrdiff_t>(before), task.context.end());
+    }
     if (keep_rows) {  // what each passed-up token follows: this level's row at its position
       for (std::int64_t i = 0; i <= accepted; ++i) {
         const std::int64_t row = i == 0 ? 0 : verdict.accepted_path[static_cast<std::size_t>(i - 1)] + 1;
@@ -248,47 +268,15 @@ void StepRun::record(LevelTask& task, const Proposal& proposal, const Verdict& v
   stats.produced += accepted + 1;
 }
 
-std::vector<Proposal> StepRun::propose_below(std::span<LevelTask* const> tasks, std::span<const int> counts) {
-  std::vector<Proposal> proposals(tasks.size());
-  // The tasks to serve, grouped by what lies below them: a pool model, or the drafter.
-  std::map<int, std::vector<std::size_t>> by_model;
-  std::vector<std::size_t> by_drafter;
-  for (std::size_t t = 0; t < tasks.size(); ++t) {
-    if (counts[t] <= 0) continue;
-    if (tasks[t]->level == 0) {
-      by_drafter.push_back(t);
-    } else {
-      by_model[plan_of(*tasks[t]).chain[static_cast<std::size_t>(tasks[t]->level - 1)]].push_back(t);
-    }
+std::vector<Proposal> StepRun::draft(std::span<LevelTask* const> tasks, std::span<const int> counts) {
+  if (drafter_ == nullptr) throw UsageError("StepExecutor: a collaboration scheme asked for drafts, but there is no drafter");
+  if (counts.size() != tasks.size()) {
+    throw UsageError("StepExecutor: " + std::to_string(counts.size()) + " draft counts for " +
+                     std::to_string(tasks.size()) + " tasks");
   }
-  for (const auto& [model, members] : by_model) {
-    std::vector<LevelTask> below(members.size());
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      const LevelTask& above = *tasks[members[i]];
-      below[i] = {.item = above.item, .level = above.level - 1, .context = above.context,
-                  .start = above.context.size(), .wanted = counts[members[i]], .rows = {}};
-    }
-    produce(model, below);
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      Proposal& proposal = proposals[members[i]];
-      proposal.tokens.assign(below[i].context.begin() + static_cast<std::ptrdiff_t>(below[i].start), below[i].context.end());
-      proposal.rows = std::move(below[i].rows);
-    }
+  for (int count : counts) {
+    if (count < 1) throw UsageError("StepExecutor: a collaboration scheme asked the drafter for " + std::to_string(count) + " tokens");
   }
-  if (!by_drafter.empty()) {
-    std::vector<LevelTask*> drafter_tasks;
-    std::vector<int> drafter_counts;
-    for (std::size_t t : by_drafter) {
-      drafter_tasks.push_back(tasks[t]);
-      drafter_counts.push_back(counts[t]);
-    }
-    std::vector<Proposal> drafted = propose_with_drafter(drafter_tasks, drafter_counts);
-    for (std::size_t i = 0; i < by_drafter.size(); ++i) proposals[by_drafter[i]] = std::move(drafted[i]);
-  }
-  return proposals;
-}
-
-std::vector<Proposal> StepRun::propose_with_drafter(std::span<LevelTask* const> tasks, std::span<const int> counts) {
   std::vector<DraftRequest> requests;
   std::int64_t asked = 0;
   for (std::size_t t = 0; t < tasks.size(); ++t) {
@@ -341,11 +329,17 @@ std::vector<Proposal> StepRun::propose_with_drafter(std::span<LevelTask* const> 
   return proposals;
 }
 
-int StepRun::draft_length_below(const LevelTask& task) const {
-  if (task.level > 0) return plan_of(task).draft_lengths[static_cast<std::size_t>(task.level - 1)];
+int StepRun::drafter_length(std::size_t item) const {
   if (drafter_ == nullptr) return 0;
-  const int planned = plan_of(task).drafter_length;
+  const int planned = batch_[item].plan.drafter_length;
   return planned == kExecutorDrafterLength ? options_.drafter_length : planned;
+}
+
+std::int64_t StepRun::room(std::size_t item) const {
+  const std::int64_t committed = state_.committed_length(batch_[item].sequence);
+  std::int64_t room = pool_.target().model->max_context() - committed;
+  for (int model : batch_[item].plan.chain) room = std::min(room, pool_.at(model).model->max_context() - committed);
+  return std::max<std::int64_t>(room, 0);
 }
 
 double StepRun::now() const { return options_.clock ? options_.clock() : wall_seconds(); }

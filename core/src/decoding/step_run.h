@@ -1,67 +1,42 @@
 #pragma once
-// One step of the StepExecutor: the recursion over the levels of every sequence's chain.
-// Private to the core; docs/design/step_executor.md explains the algorithm.
+// One step of the StepExecutor: the building blocks every collaboration scheme uses
+// (drafting, verification rounds with their K/V cuts, statistics, call records) and the
+// step's start and commit around the scheme. Private to the core;
+// docs/design/step_executor.md and docs/design/collaboration.md explain it.
 
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "specrouter/collaboration.h"
 #include "specrouter/decoding/step_executor.h"
 
 namespace specrouter::detail {
 
-// A request to one level of one sequence's chain: produce `wanted` tokens continuing
-// `context`. The level appends what it produces to `context`, so the produced tokens are
-// `context[start:]`, and (when sampling) their rows of the level's distribution to `rows`.
-struct LevelTask {
-  std::size_t item = 0;           // the sequence's index in the step's batch
-  int level = 0;                  // index into the sequence's chain
-  std::vector<TokenId> context;   // committed tokens, then the speculative ones
-  std::size_t start = 0;          // context size when the task was made
-  int wanted = 0;                 // tokens to produce
-  // The level's distribution at each produced token, [produced, vocab]: sampling, the
-  // one it samples and verifies with; greedy, its temperature-1 softmax when similarity
-  // is measured (verification then treats the tokens as one-hot); else empty.
-  std::vector<float> rows;
-
-  int produced() const { return static_cast<int>(context.size() - start); }
-};
-
-// What the level below proposed to a task for one round: tokens (a chain, or a tree when
-// `parents` is not empty; only the bottom drafter proposes trees) and the rows of the
-// proposer's distributions at them ([tokens, vocab], as LevelTask::rows; empty: none).
-struct Proposal {
-  std::vector<TokenId> tokens;
-  std::vector<float> rows;
-  std::vector<std::int32_t> parents;
-};
-
-class StepRun {
+class StepRun final : public StepOperations {
  public:
   // `batch` is validated (StepExecutor::step) and outlives the run.
   StepRun(const ModelPool& pool, StateManager& state, Verifier& verifier, Drafter* drafter,
           const StepExecutorOptions& options, std::span<const SequencePlan> batch);
 
-  // Runs the target's round for every sequence and commits.
-  StepResult run();
+  // Lets `collaboration` run the step from the committed tokens, then commits what the
+  // target's rounds produced.
+  StepResult run(Collaboration& collaboration);
+
+  std::size_t batch_size() const override { return batch_.size(); }
+  const Plan& plan(std::size_t item) const override { return batch_[item].plan; }
+  const ModelPool& pool() const override { return pool_; }
+  const SamplingParams& sampling() const override { return options_.sampling; }
+  int drafter_length(std::size_t item) const override;
+  std::int64_t room(std::size_t item) const override;
+  std::vector<Proposal> draft(std::span<LevelTask* const> tasks, std::span<const int> counts) override;
+  void verify(int model, std::span<LevelTask* const> tasks, std::span<const Proposal> proposals) override;
 
  private:
-  // Rounds of pool model `model` until every task has its `wanted` tokens.
-  void produce(int model, std::vector<LevelTask>& tasks);
-  // One round of pool model `model` for `tasks` (all at that model): drafts from below,
-  // one forward pass, verification; each task's context grows by the accepted tokens and
-  // the recovered or bonus one, and every model's K/V is cut back to what was accepted.
-  void round(int model, std::span<LevelTask* const> tasks);
-  // Per task, `counts[t]` tokens from the level below it (fewer from a drafter that
-  // proposes less; none for a count of 0).
-  std::vector<Proposal> propose_below(std::span<LevelTask* const> tasks, std::span<const int> counts);
-  std::vector<Proposal> propose_with_drafter(std::span<LevelTask* const> tasks, std::span<const int> counts);
-
+  // Throws UsageError unless every task is a level of its sequence at pool model `model`.
+  void check_tasks_at(int model, std::span<LevelTask* const> tasks) const;
   // Checks a tree verdict's path and records, per task, what a round's verification did.
   void record(LevelTask& task, const Proposal& proposal, const Verdict& verdict);
-  // Most tokens the level below `task` proposes per round.
-  int draft_length_below(const LevelTask& task) const;
-  const Plan& plan_of(const LevelTask& task) const { return batch_[task.item].plan; }
   LevelStats& stats_of(const LevelTask& task) {
     return result_.sequences[task.item].levels[static_cast<std::size_t>(task.level)];
   }
@@ -78,6 +53,7 @@ class StepRun {
   std::vector<KvModelId> all_models_;  // every model of the state: what a round cuts back
   std::mt19937_64 unused_rng_;         // handed to greedy verification, which draws nothing
   StepResult result_;
+  std::vector<std::vector<TokenId>> verified_at_target_;  // per batch item: what the target's rounds produced
 };
 
 }  // namespace specrouter::detail

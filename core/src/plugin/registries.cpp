@@ -12,6 +12,7 @@ std::vector<const ComponentInfo*> Registries::all() const {
   auto collect = [&out](const auto& registry) {
     for (const auto* entry : registry.entries()) out.push_back(&entry->info);
   };
+  collect(collaborations);
   collect(drafters);
   collect(kernels);
   collect(schedulers);
@@ -28,6 +29,7 @@ const ComponentInfo* Registries::find(const std::string& kind, const std::string
   if (kind == "verifier") return lookup(verifiers);
   if (kind == "scheduler") return lookup(schedulers);
   if (kind == "kernel") return lookup(kernels);
+  if (kind == "collaboration") return lookup(collaborations);
   return nullptr;
 }
 

@@ -23,6 +23,8 @@
 
 namespace specrouter {
 
+class Collaboration;  // specrouter/collaboration.h
+
 /// How a StepExecutor decodes.
 struct StepExecutorOptions {
   /// How every level turns logits into the distribution it samples and verifies against;
@@ -38,6 +40,10 @@ struct StepExecutorOptions {
   /// Seconds on the clock the ModelCall times are read from; empty: the steady wall
   /// clock. A simulation passes its simulated clock (SimulatedWorld::clock()).
   std::function<double()> clock;
+  /// How the levels of a chain work together in a step (specrouter/collaboration.h);
+  /// null: the reference, multi-level collaborative verification
+  /// (make_collaborative_verification()), which the class comment below describes.
+  std::shared_ptr<Collaboration> collaboration;
 };
 
 /// One sequence's part of a step.
@@ -114,8 +120,11 @@ struct StepResult {
 
 /// Runs speculative decoding steps for ragged batches of sequences.
 ///
-/// A step, for each sequence and its plan's chain `[M_0, ..., M_n]` (pool indices,
-/// target last): level n (the target) runs one round; a level runs a *round* by having
+/// How the levels collaborate is the choice of StepExecutorOptions::collaboration
+/// (specrouter/collaboration.h): the executor gives it the building blocks
+/// (StepOperations), keeps K/V consistent, records the calls and statistics, and
+/// commits. With the reference scheme, a step, for each sequence and its plan's chain
+/// `[M_0, ..., M_n]` (pool indices, target last): level n (the target) runs one round; a level runs a *round* by having
 /// the level below produce `d` tokens, running its own model over its catch-up tokens
 /// and those `d` in one forward pass, and letting the Verifier keep a prefix and add one
 /// recovered or bonus token. A level below the target produces the `k` tokens asked of it
@@ -142,7 +151,8 @@ struct StepResult {
 class StepExecutor {
  public:
   /// Runs the models of `pool` on `state` (where their KV caches are registered), with
-  /// `verifier` at every level and `drafter` (may be null) below every chain. Throws
+  /// `verifier` at every level, `drafter` (may be null) below every chain, and
+  /// `options.collaboration` (null: the reference) deciding who drafts and who verifies. Throws
   /// UsageError for a null verifier, a pool model whose KV id is not one of `state`'s
   /// models, or drafter_length < 1.
   StepExecutor(ModelPool pool, StateManager& state, std::shared_ptr<Verifier> verifier,
@@ -178,7 +188,7 @@ class StepExecutor {
   StateManager& state_;
   std::shared_ptr<Verifier> verifier_;
   std::shared_ptr<Drafter> drafter_;
-  StepExecutorOptions options_;
+  StepExecutorOptions options_;  // collaboration never null
 };
 
 }  // namespace specrouter

@@ -27,8 +27,9 @@
 /// whenever a plugin built against an older core could misbehave. History: 2, the
 /// drafter's DraftContext; 3, Scheduler::observe (a new virtual, which moves the vtable);
 /// 4, Plan::drafter_length and PerformanceEstimates::acceptance_belief (a larger Plan, a
-/// new virtual).
-#define SPECROUTER_PLUGIN_API_VERSION 4u
+/// new virtual); 5, the collaboration kind (a new registry moves Registries' layout, which
+/// a plugin's registration writes into).
+#define SPECROUTER_PLUGIN_API_VERSION 5u
 
 /// @cond
 #define SPECROUTER_STR_(x) #x

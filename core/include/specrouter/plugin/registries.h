@@ -1,13 +1,14 @@
 #pragma once
 
 /// @file
-/// @brief The four component registries, and the registrar plugins register through.
+/// @brief The five component registries, and the registrar plugins register through.
 
 #include <memory>
 #include <source_location>
 #include <string>
 #include <vector>
 
+#include "specrouter/collaboration.h"
 #include "specrouter/drafter.h"
 #include "specrouter/kernel.h"
 #include "specrouter/plugin/registry.h"
@@ -22,6 +23,7 @@ struct Registries {
   Registry<Verifier> verifiers{"verifier"};   ///< acceptance rules
   Registry<Scheduler> schedulers{"scheduler"};  ///< plan choosers
   Registry<Kernel> kernels{"kernel"};         ///< operation implementations, "<op>/<impl>"
+  Registry<Collaboration> collaborations{"collaboration"};  ///< how a chain's levels draft and verify in a step
 
   /// Every registered component of every kind, sorted by kind then name.
   std::vector<const ComponentInfo*> all() const;
@@ -37,6 +39,7 @@ template <> struct ComponentKind<Drafter> { static constexpr const char* name = 
 template <> struct ComponentKind<Verifier> { static constexpr const char* name = "verifier"; static Registry<Verifier>& of(Registries& r) { return r.verifiers; } };
 template <> struct ComponentKind<Scheduler> { static constexpr const char* name = "scheduler"; static Registry<Scheduler>& of(Registries& r) { return r.schedulers; } };
 template <> struct ComponentKind<Kernel> { static constexpr const char* name = "kernel"; static Registry<Kernel>& of(Registries& r) { return r.kernels; } };
+template <> struct ComponentKind<Collaboration> { static constexpr const char* name = "collaboration"; static Registry<Collaboration>& of(Registries& r) { return r.collaborations; } };
 /// @endcond
 
 /// What a component declares when it registers.
@@ -56,7 +59,8 @@ class PluginRegistrar {
   PluginRegistrar(const PluginRegistrar&) = delete;
   PluginRegistrar& operator=(const PluginRegistrar&) = delete;
 
-  /// Stages a component of interface `Interface` (Drafter, Verifier, Scheduler, Kernel).
+  /// Stages a component of interface `Interface` (Drafter, Verifier, Scheduler, Kernel,
+  /// Collaboration).
   template <class Interface, class Factory>
   void add(ComponentDecl decl, Factory factory,
            std::source_location where = std::source_location::current()) {

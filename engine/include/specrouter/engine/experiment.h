@@ -16,6 +16,7 @@ struct ExperimentComponents {
   std::shared_ptr<Scheduler> scheduler;  ///< section `scheduler`
   std::shared_ptr<Verifier> verifier;    ///< section `verifier`
   std::shared_ptr<Drafter> drafter;      ///< section `drafter`
+  std::shared_ptr<Collaboration> collaboration;  ///< section `collaboration` (null: the executor's reference)
   ModelKernels kernels;                  ///< section `kernels` (absent: the core's references)
 };
 
