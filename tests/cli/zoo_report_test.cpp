@@ -1,4 +1,4 @@
-// The zoo report (tools/specrouter/zoo_report.h) on three small random models that share
+// The zoo report (engine/include/specrouter/engine/zoo_report.h) on three small random models that share
 // layers (so they agree often but not always), checked against an independent
 // recomputation with the trainer's forward (TrainableLlama), which tests/training keeps in
 // agreement with the runtime.

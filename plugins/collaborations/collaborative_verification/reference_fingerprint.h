@@ -13,7 +13,10 @@
 #include <vector>
 
 #include "../../../tests/decoding/decoding_test_util.h"
-#include "specrouter/decoding/speculative_generate.h"
+#include "specrouter/engine/speculative_generate.h"
+
+using specrouter::engine::SpeculativeGenerationOptions;
+using specrouter::engine::speculative_generate;
 
 namespace specrouter::testing {
 

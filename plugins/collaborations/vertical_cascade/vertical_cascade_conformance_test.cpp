@@ -19,10 +19,13 @@
 #include <c10/core/InferenceMode.h>
 
 #include "../../../tests/decoding/decoding_test_util.h"
-#include "specrouter/decoding/speculative_generate.h"
+#include "specrouter/engine/speculative_generate.h"
 #include "specrouter/error.h"
 #include "specrouter/model/generate.h"
 #include "vertical_cascade_test_support.h"
+
+using specrouter::engine::SpeculativeGenerationOptions;
+using specrouter::engine::speculative_generate;
 
 namespace specrouter::testing {
 namespace {
