@@ -4,9 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "specrouter/conformance/conformance.h"
 #include "specrouter/plugin/registries.h"

@@ -4,10 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdint>
-#include <string>
-#include <vector>
-
 #include "specrouter/conformance/conformance.h"
 #include "specrouter/plugin/registries.h"
 

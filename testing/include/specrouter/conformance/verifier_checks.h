@@ -49,7 +49,7 @@ void expect_sampling_lossless_verifier(const Registries& registries, const Compo
                                        const VerifierCheckOptions& options = {});
 
 /// The verifier refuses a tree draft (two roots) with a specrouter::Error whose message
-/// names it (`verifier '<name>'`) and says "tree": for verifiers of linear drafts only,
+/// names it (`verifier 'token'` for the token verifier) and says "tree": for verifiers of linear drafts only,
 /// so that pairing them with a tree drafter fails at the first step, clearly.
 void expect_verifier_refuses_tree_drafts(const Registries& registries, const Component& verifier);
 
