@@ -28,6 +28,7 @@ const specrouter::Registries& registries() {
   return registries;
 }
 
+// Its chain is a drafting model and the target: a pool of one model is refused.
 const conformance::SchedulerCheckOptions kPoolsWithADrafter{.min_pool_size = 2};
 
 // With a tier of length 0, the EMA of accepted tokens moves it down to plain decoding.
