@@ -12,6 +12,7 @@
 #include <vector>
 #include <memory>
 #include <random>
+#include <span>
 #include <thread>
 
 #include "specrouter/conformance/conformance.h"
@@ -76,6 +77,27 @@ class TextbookVerifier final : public specrouter::Verifier {
   bool accept_everything_, broken_bonus_;
 };
 
+// Drafts a fixed pattern (the last context token plus 1, 2, ...) but reports uniform rows, as
+// if it had sampled them: verifiers then accept its tokens far too often.
+class LyingDrafter final : public specrouter::Drafter {
+ public:
+  explicit LyingDrafter(std::int64_t vocab) : vocab_(vocab) {}
+  std::vector<specrouter::Draft> propose(std::span<const specrouter::DraftRequest> requests,
+                                         const specrouter::DraftContext&) override {
+    std::vector<specrouter::Draft> drafts(requests.size());
+    for (std::size_t r = 0; r < requests.size(); ++r) {
+      for (int i = 0; i < requests[r].max_tokens; ++i) {
+        drafts[r].tokens.push_back(static_cast<specrouter::TokenId>((requests[r].context.back() + i + 1) % vocab_));
+        drafts[r].probs.insert(drafts[r].probs.end(), static_cast<std::size_t>(vocab_), 1.0f / static_cast<float>(vocab_));
+      }
+    }
+    return drafts;
+  }
+
+ private:
+  std::int64_t vocab_;
+};
+
 // Plans from a fixed rule, optionally slowly.
 class RuleScheduler final : public specrouter::Scheduler {
  public:
@@ -101,6 +123,12 @@ specrouter::Registries broken_components() {
                               }});
   };
   verifier("textbook", false, false);
+  registries.drafters.add({nullptr,
+                           {"drafter", "lying", "conformance kit test",
+                            {specrouter::required_param("vocab_size", specrouter::ParamType::kInt, "the models' vocabulary")}},
+                           [](const specrouter::Params& params) {
+                             return std::make_unique<LyingDrafter>(params.get<std::int64_t>("vocab_size"));
+                           }});
   verifier("accepts_everything", true, false);
   verifier("uniform_bonus", false, true);
   const auto scheduler = [&](const std::string& name, RuleScheduler::Rule rule) {
@@ -134,9 +162,10 @@ std::vector<std::string> failures_of(const std::function<void()>& check) {
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
+// The positive control, written apart from the plugins (their own tests run the sampled
+// check on the real verifiers).
 TEST(ConformanceKit, ATextbookVerifierPasses) {
   conformance::expect_greedy_lossless_verifier(registries(), conformance::named("textbook"));
-  conformance::expect_sampling_lossless_verifier(registries(), conformance::named("textbook"));
   conformance::expect_verifier_refuses_tree_drafts(registries(), conformance::named("textbook"));
   conformance::expect_verifier_refuses_malformed_requests(registries(), conformance::named("textbook"));
 }
@@ -151,6 +180,16 @@ TEST(ConformanceKit, GreedyCheckCatchesAVerifierThatAcceptsEverything) {
 TEST(ConformanceKit, SampledCheckCatchesAVerifierWithAWrongBonus) {
   EXPECT_THAT(failures_of([] {
                 conformance::expect_sampling_lossless_verifier(registries(), conformance::named("uniform_bonus"));
+              }),
+              Contains(HasSubstr("p-value")));
+}
+
+TEST(ConformanceKit, SampledCheckCatchesADrafterReportingRowsItDidNotDrawFrom) {
+  const conformance::Component lying{"lying", [](const conformance::TestModels& models) {
+                                       return conformance::ParamOverrides{{"vocab_size", models.vocab_size}};
+                                     }};
+  EXPECT_THAT(failures_of([&] {
+                conformance::expect_sampling_lossless_drafter(registries(), lying, {.verifiers = {"textbook"}});
               }),
               Contains(HasSubstr("p-value")));
 }
