@@ -32,8 +32,8 @@ struct ModelWorld {
   TransformerModel& target() { return *models.back(); }
 
   /// `config`'s target with random weights (`seed`), the small and medium models its
-  /// copies with Gaussian noise of `relative_noise` times each tensor's standard
-  /// deviation; `blocks` KV blocks of 4 positions per model.
+  /// copies with Gaussian noise of `small_noise` and `medium_noise` times each tensor's
+  /// standard deviation; `blocks` KV blocks of 4 positions per model.
   ModelWorld(const ModelConfig& config, double small_noise, double medium_noise, std::uint64_t seed,
              std::int64_t blocks, bool debug_checks);
 };

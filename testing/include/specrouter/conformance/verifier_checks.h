@@ -49,8 +49,9 @@ void expect_sampling_lossless_verifier(const Registries& registries, const Compo
                                        const VerifierCheckOptions& options = {});
 
 /// The verifier refuses a tree draft (two roots) with a specrouter::Error whose message
-/// names it (`verifier 'token'` for the token verifier) and says "tree": for verifiers of linear drafts only,
-/// so that pairing them with a tree drafter fails at the first step, clearly.
+/// names it (`verifier 'token'` for the token verifier) and says "tree": for verifiers of
+/// linear drafts only, so that pairing them with a tree drafter fails at the first step,
+/// clearly.
 void expect_verifier_refuses_tree_drafts(const Registries& registries, const Component& verifier);
 
 /// The verifier refuses malformed requests with a specrouter::Error naming it: a draft
