@@ -1,5 +1,6 @@
 // `cmake --install` gives a package an out-of-tree plugin builds against with
-// find_package(SpecRouter); the plugin then loads into this core and runs.
+// find_package(SpecRouter); the plugin then loads into this core and runs, and its own
+// test, linked with the installed conformance kit, passes.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -62,6 +63,15 @@ TEST(OutOfTreePlugin, BuildsAgainstInstalledPackageAndLoads) {
   const DraftRequest request{context, 2};
   EXPECT_EQ(drafter->propose({&request, 1}, {})[0].tokens, (std::vector<TokenId>{3, 2}));
   EXPECT_THAT(registries.drafters.at("reverse").info.source_file, ::testing::HasSubstr("reverse_drafter.cpp"));
+
+  // The plugin's own test: the installed kit's checks, with the installed token verifier.
+  EXPECT_TRUE(fs::exists(prefix / "include/specrouter/conformance/conformance.h"));
+  ASSERT_EQ(run("'" + cmake + "' --build '" + build.string() + "' --target reverse_drafter_test", work / "build_test.log"),
+            0)
+      << read_file(work / "build_test.log");
+  ASSERT_EQ(run("'" + (build / "reverse_drafter_test").string() + "' --gtest_color=no", work / "conformance.log"), 0)
+      << read_file(work / "conformance.log");
+  EXPECT_THAT(read_file(work / "conformance.log"), ::testing::HasSubstr("[  PASSED  ] 2 tests"));
   fs::remove_all(work);
 }
 

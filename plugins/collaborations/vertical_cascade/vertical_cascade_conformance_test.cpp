@@ -1,4 +1,4 @@
-// The decoding conformance checks (tests/decoding/conformance_test.cpp) with the vertical
+// The decoding conformance checks (as the conformance kit runs them, testing/) with the vertical
 // cascade: for each drafter (none, prompt lookup, n-gram LM, model, model tree) x
 // verifier (token, tree) x chain (target only, 2 levels, 3 levels), greedy decoding
 // commits exactly what target-only greedy decoding does, token for token, for a ragged

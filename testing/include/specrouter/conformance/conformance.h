@@ -1,0 +1,11 @@
+#pragma once
+
+/// @file
+/// @brief The conformance kit: every check a drafter, verifier or scheduler plugin's own
+/// test calls, in one include. Link `specrouter::conformance` (CMake) to use it.
+
+#include "specrouter/conformance/component.h"       // IWYU pragma: export
+#include "specrouter/conformance/drafter_checks.h"  // IWYU pragma: export
+#include "specrouter/conformance/param_checks.h"    // IWYU pragma: export
+#include "specrouter/conformance/scheduler_checks.h"  // IWYU pragma: export
+#include "specrouter/conformance/verifier_checks.h"   // IWYU pragma: export
