@@ -1,5 +1,6 @@
 # specrouter_add_plugin(<name> KIND <drafter|verifier|scheduler|kernel|collaboration>
-#                       SOURCES <files...> [TEST <files...>] [LIBS <targets...>])
+#                       SOURCES <files...> [TEST <files...>] [LIBS <targets...>]
+#                       [CONFIGS <folder>])
 #
 # Builds one plugin folder twice from the same sources:
 #   <name>          a loadable module (lib<name>.so) in the build's plugin folder, which
@@ -8,9 +9,12 @@
 #                   through specrouter_register_<name>() (no static registrars, so the
 #                   linker cannot drop them).
 # TEST sources become <name>_test, linked with <name>_static.
+# CONFIGS names a folder of config group options (`drafter/<name>.yaml`, ...) that goes
+# beside the library, in the build and when installed: the engine adds a loaded
+# plugin's configs/ to the config search path, so `drafter=<name>` selects it.
 # Out-of-tree plugins use the same function after find_package(SpecRouter).
 function(specrouter_add_plugin name)
-  cmake_parse_arguments(ARG "" "KIND" "SOURCES;TEST;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "KIND;CONFIGS" "SOURCES;TEST;LIBS" ${ARGN})
   if(NOT ARG_KIND MATCHES "^(drafter|verifier|scheduler|kernel|collaboration)$")
     message(FATAL_ERROR "specrouter_add_plugin(${name}): KIND must be drafter, verifier, scheduler, kernel or collaboration, got '${ARG_KIND}'")
   endif()
@@ -39,6 +43,16 @@ function(specrouter_add_plugin name)
 
   if(SPECROUTER_PLUGIN_INSTALL_DIR)
     install(TARGETS ${name} LIBRARY DESTINATION ${SPECROUTER_PLUGIN_INSTALL_DIR})
+  endif()
+  if(ARG_CONFIGS)
+    get_filename_component(_configs ${ARG_CONFIGS} ABSOLUTE)
+    file(GLOB_RECURSE _config_files RELATIVE ${_configs} CONFIGURE_DEPENDS ${_configs}/*.yaml)
+    foreach(_file IN LISTS _config_files)
+      configure_file(${_configs}/${_file} ${SPECROUTER_PLUGIN_OUTPUT_DIR}/configs/${_file} COPYONLY)
+    endforeach()
+    if(SPECROUTER_PLUGIN_INSTALL_DIR)
+      install(DIRECTORY ${_configs}/ DESTINATION ${SPECROUTER_PLUGIN_INSTALL_DIR}/configs)
+    endif()
   endif()
   # The runtime target (specrouter_runtime) builds every loadable plugin.
   set_property(GLOBAL APPEND PROPERTY SPECROUTER_PLUGIN_TARGETS ${name})

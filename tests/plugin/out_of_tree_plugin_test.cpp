@@ -72,6 +72,24 @@ TEST(OutOfTreePlugin, BuildsAgainstInstalledPackageAndLoads) {
   ASSERT_EQ(run("'" + (build / "reverse_drafter_test").string() + "' --gtest_color=no", work / "conformance.log"), 0)
       << read_file(work / "conformance.log");
   EXPECT_THAT(read_file(work / "conformance.log"), ::testing::HasSubstr("[  PASSED  ] 2 tests"));
+
+  // Its config file beside the library: the installed command line selects it by name.
+  ASSERT_TRUE(fs::exists(build / "plugins" / "configs" / "drafter" / "reverse.yaml"));
+  const std::string cli = "cd '" + work.string() + "' && env -u LD_LIBRARY_PATH -u SPECROUTER_PLUGIN_PATH '" +
+                          (prefix / "bin" / "specrouter").string() + "' --plugin-path '" +
+                          (build / "plugins").string() + "' ";
+  const std::string run_args = "pool=tiny_random method=null drafter=reverse 'pool.models[0].path=" +
+                               (work / "tiny").string() + "' run.output_dir=" + (work / "run").string() +
+                               " workload.requests=2 workload.max_new_tokens=4";
+  ASSERT_EQ(run(cli + "--cfg job " + run_args, work / "config.log"), 0) << read_file(work / "config.log");
+  EXPECT_THAT(read_file(work / "config.log"), ::testing::HasSubstr("plugin: reverse"));
+  ASSERT_EQ(run(cli + run_args, work / "run.log"), 0) << read_file(work / "run.log");
+  EXPECT_TRUE(fs::exists(work / "run" / "results.h5")) << read_file(work / "run.log");
+  // Without the plugin's folder the option is unknown, and the message lists the options.
+  ASSERT_NE(run("cd '" + work.string() + "' && '" + (prefix / "bin" / "specrouter").string() + "' " + run_args,
+                work / "unknown.log"),
+            0);
+  EXPECT_THAT(read_file(work / "unknown.log"), ::testing::HasSubstr("reverse"));
   fs::remove_all(work);
 }
 
