@@ -10,6 +10,7 @@
 #include "step_checks.h"
 #include "test_models.h"
 #include "specrouter/decoding/step_executor.h"
+#include "specrouter/engine/speculative_generate.h"
 #include "specrouter/model/generate.h"
 
 namespace specrouter::conformance::detail {
@@ -33,37 +34,26 @@ const std::vector<GenerationResult>& target_only_tokens() {
   return reference;
 }
 
-// Greedy speculative decoding of `prompts` as one batch, kNewTokens each (the kit's own
-// loop over StepExecutor::step, so that it depends on the core's executor only).
+// Greedy speculative decoding of `prompts` as one batch of the engine's decoding loop,
+// kNewTokens each, checking the state and the statistics after every step.
 std::vector<std::vector<TokenId>> decode(StepExecutor& executor, const GreedyCase& greedy_case,
                                          const std::vector<std::vector<TokenId>>& prompts,
                                          std::int64_t* drafted_to_bottom) {
-  StateManager& state = executor.state();
-  std::vector<SequenceId> sequences;
-  for (const auto& prompt : prompts) sequences.push_back(state.create_sequence(prompt));
-  std::vector<std::vector<TokenId>> generated(prompts.size());
-  for (;;) {
-    std::vector<SequencePlan> batch;
-    std::vector<std::size_t> which;
-    for (std::size_t i = 0; i < prompts.size(); ++i) {
-      if (static_cast<std::int64_t>(generated[i].size()) >= kNewTokens) continue;
-      batch.push_back({sequences[i], greedy_case.plan, nullptr});
-      which.push_back(i);
-    }
-    if (batch.empty()) break;
-    const StepResult step = executor.step(batch);
+  engine::SpeculativeGenerationOptions options;
+  options.max_new_tokens = kNewTokens;
+  options.on_step = [&](const StepResult& step) {
+    StateManager& state = executor.state();
     state.check_consistency();
     expect_views_are_committed_prefixes(state);
+    std::vector<SequencePlan> batch;
+    for (const SequenceStepResult& sequence : step.sequences) batch.push_back({sequence.sequence, greedy_case.plan, nullptr});
     expect_step_statistics_add_up(step, batch, greedy_case.drafter != nullptr);
-    for (std::size_t b = 0; b < batch.size(); ++b) {
-      const SequenceStepResult& result = step.sequences[b];
-      *drafted_to_bottom += result.levels.front().drafted;
-      generated[which[b]].insert(generated[which[b]].end(), result.committed.begin(), result.committed.end());
-    }
+    for (const SequenceStepResult& sequence : step.sequences) *drafted_to_bottom += sequence.levels.front().drafted;
+  };
+  std::vector<std::vector<TokenId>> generated;
+  for (GenerationResult& result : engine::speculative_generate(executor, prompts, greedy_case.plan, options)) {
+    generated.push_back(std::move(result.tokens));
   }
-  state.release(sequences);
-  // A step may commit past the budget; what generate() returns stops at it.
-  for (auto& tokens : generated) tokens.resize(kNewTokens);
   return generated;
 }
 

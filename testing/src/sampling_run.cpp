@@ -8,6 +8,7 @@
 
 #include "chi_square.h"
 #include "specrouter/decoding/step_executor.h"
+#include "specrouter/engine/speculative_generate.h"
 #include "specrouter/model/forward.h"
 #include "test_models.h"
 
@@ -90,40 +91,23 @@ SamplingOutcome run_sampling_case(const SamplingCase& sampling_case) {
   StepExecutor executor(*world.pool, world.state, sampling_case.verifier, sampling_case.drafter, options);
   SamplingOutcome outcome;
   std::vector<std::int64_t> counts(static_cast<std::size_t>(vocab * vocab));
-  for (int first = 0; first < kTrials; first += kBatch) {
-    std::vector<SequenceId> sequences;
-    std::vector<std::mt19937_64> rngs;
-    std::vector<std::vector<TokenId>> committed(kBatch);
-    for (int i = 0; i < kBatch; ++i) {
-      sequences.push_back(world.state.create_sequence(kPrompt));
-      rngs.push_back(make_sequence_rng(2024, static_cast<std::uint64_t>(first + i)));
-    }
-    try {
-      for (;;) {
-        std::vector<SequencePlan> batch;
-        std::vector<int> which;
-        for (int i = 0; i < kBatch; ++i) {
-          if (committed[i].size() >= 2) continue;
-          batch.push_back({sequences[i], sampling_case.plan, &rngs[i]});
-          which.push_back(i);
-        }
-        if (batch.empty()) break;
-        const StepResult step = executor.step(batch);
-        for (std::size_t b = 0; b < batch.size(); ++b) {
-          const SequenceStepResult& result = step.sequences[b];
-          committed[which[b]].insert(committed[which[b]].end(), result.committed.begin(), result.committed.end());
-          for (std::size_t level = 0; level < result.levels.size() && level < 3; ++level) {
-            outcome.drafted[level] += result.levels[level].drafted;
-            outcome.accepted[level] += result.levels[level].accepted;
-          }
-        }
+  const std::vector<std::vector<TokenId>> prompts(kBatch, kPrompt);
+  engine::SpeculativeGenerationOptions generation;
+  generation.max_new_tokens = 2;
+  generation.on_step = [&](const StepResult& step) {
+    for (const SequenceStepResult& result : step.sequences) {
+      for (std::size_t level = 0; level < result.levels.size() && level < 3; ++level) {
+        outcome.drafted[level] += result.levels[level].drafted;
+        outcome.accepted[level] += result.levels[level].accepted;
       }
-    } catch (...) {
-      world.state.release(sequences);
-      throw;
     }
-    for (const auto& tokens : committed) ++counts[static_cast<std::size_t>(tokens[0] * vocab + tokens[1])];
-    world.state.release(sequences);
+  };
+  for (int first = 0; first < kTrials; first += kBatch) {
+    // A batch of the engine's decoding loop; batch `first` samples from its own streams.
+    generation.seed = 2024 + static_cast<std::uint64_t>(first);
+    for (const GenerationResult& result : engine::speculative_generate(executor, prompts, sampling_case.plan, generation)) {
+      ++counts[static_cast<std::size_t>(result.tokens.at(0) * vocab + result.tokens.at(1))];
+    }
   }
   outcome.p_value = goodness_of_fit(counts, exact_two_token_distribution(world.target(), sampling_case.sampling));
   return outcome;
