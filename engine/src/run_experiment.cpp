@@ -47,12 +47,12 @@ std::vector<std::vector<TokenId>> worst_case_batch(const std::vector<ServedPromp
 // The leaderboard's row label: run.method, else the scheduler with its fixed plan and the
 // drafter ("target-only", "static [draft:3>target] +ngram", "greedy +ngram", "bandit").
 std::string method_name(const ComposedConfig& config, const std::string& scheduler, const std::string& drafter,
-                        const RunTotals& totals, bool baseline) {
+                        const RunStatistics& statistics, bool baseline) {
   const std::string configured = config_value_or<std::string>(config, "run.method", "");
   if (!configured.empty()) return configured;
   if (baseline) return "target-only";
   std::string name = scheduler;
-  if (scheduler == "static" && totals.plan_order.size() == 1) name += " [" + totals.plan_order.front() + "]";
+  if (scheduler == "static" && statistics.plan_order().size() == 1) name += " [" + statistics.plan_order().front() + "]";
   if (!drafter.empty()) name += " +" + drafter;
   return name;
 }
@@ -173,11 +173,11 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   const double seconds = clock() - start;
   estimates.save(output_dir / "profile.json");
 
-  const RunTotals& totals = recorder.totals();
-  const bool baseline = scheduler_name == "static" && !components.drafter && plain_steps == totals.steps;
-  const double tokens_per_second = seconds > 0 ? static_cast<double>(totals.new_tokens) / seconds : 0.0;
+  const RunStatistics& statistics = recorder.statistics();
+  const bool baseline = scheduler_name == "static" && !components.drafter && plain_steps == statistics.steps();
+  const double tokens_per_second = seconds > 0 ? static_cast<double>(statistics.new_tokens()) / seconds : 0.0;
   Summary summary = {
-      {"method", method_name(config, scheduler_name, drafter_name, totals, baseline)},
+      {"method", method_name(config, scheduler_name, drafter_name, statistics, baseline)},
       {"workload", workload.name},
       {"pool", config_value_or<std::string>(config, "pool.name", "")},
       {"target", names.back()},
@@ -185,20 +185,20 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
       {"scheduler", scheduler_name},
       {"drafter", drafter_name},
       {"tokens_per_second", tokens_per_second},
-      {"new_tokens", totals.new_tokens},
+      {"new_tokens", statistics.new_tokens()},
       {"seconds", seconds},
-      {"steps", totals.steps},
-      {"tau", totals.tau()},
-      {"requests", totals.requests},
-      {"refused_requests", totals.refused_requests},
+      {"steps", statistics.steps()},
+      {"tau", statistics.new_tokens_per_sequence_step()},
+      {"requests", statistics.requests()},
+      {"refused_requests", statistics.refused_requests()},
       {"max_batch_size", std::int64_t{workload.max_batch_size}},
       {"seed", static_cast<std::int64_t>(seed)},
       {"threads", std::int64_t{threads}},
-      {"plans", totals.plans()},
+      {"plans", statistics.plans()},
   };
-  for (const auto& [model, counts] : totals.drafted_accepted) {
-    if (counts.first > 0) {
-      summary["acceptance/" + model] = static_cast<double>(counts.second) / static_cast<double>(counts.first);
+  for (const auto& [model, proposed] : statistics.drafting()) {
+    if (proposed.drafted > 0) {
+      summary["acceptance/" + model] = static_cast<double>(proposed.accepted) / static_cast<double>(proposed.drafted);
     }
   }
   recorder.finish(summary);
@@ -210,11 +210,11 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
         << std::setw(8) << request.prompt_tokens << std::setw(8) << request.tokens.size() << "  "
         << request.finish_reason << "\n";
   }
-  for (const std::string& plan : totals.plan_order) log << "plan " << plan << ": " << totals.plan_steps.at(plan) << " steps\n";
-  log << totals.new_tokens << " tokens in " << std::fixed << std::setprecision(3) << seconds << " s ("
-      << std::setprecision(1) << tokens_per_second << " tokens/s, tau " << std::setprecision(2) << totals.tau()
-      << ", " << totals.requests << " requests";
-  if (totals.refused_requests > 0) log << ", " << totals.refused_requests << " refused";
+  for (const std::string& plan : statistics.plan_order()) log << "plan " << plan << ": " << statistics.plan_steps().at(plan) << " steps\n";
+  log << statistics.new_tokens() << " tokens in " << std::fixed << std::setprecision(3) << seconds << " s ("
+      << std::setprecision(1) << tokens_per_second << " tokens/s, tau " << std::setprecision(2) << statistics.new_tokens_per_sequence_step()
+      << ", " << statistics.requests() << " requests";
+  if (statistics.refused_requests() > 0) log << ", " << statistics.refused_requests() << " refused";
   log << ", batches of up to " << workload.max_batch_size << ", " << threads << " threads)\n"
       << "wrote " << recorder.path().string() << " and profile.json (scheduling.profile=... replays it)\n";
 }

@@ -42,16 +42,6 @@ std::string git_commit(const std::filesystem::path& source_dir) {
 
 }  // namespace
 
-std::string plan_text(const Plan& plan, const std::vector<std::string>& names, const std::string& drafter) {
-  std::string text;
-  if (plan.drafter_length > 0 && !drafter.empty()) text = drafter + ":" + std::to_string(plan.drafter_length) + ">";
-  for (std::size_t i = 0; i < plan.chain.size(); ++i) {
-    text += names.at(static_cast<std::size_t>(plan.chain[i]));
-    if (i + 1 < plan.chain.size()) text += ":" + std::to_string(plan.draft_lengths.at(i)) + ">";
-  }
-  return text;
-}
-
 RunMetadata run_metadata(const ComposedConfig& config, const std::filesystem::path& source_dir,
                          const std::string& start_time) {
   RunMetadata metadata;
@@ -70,22 +60,9 @@ RunMetadata run_metadata(const ComposedConfig& config, const std::filesystem::pa
   return metadata;
 }
 
-double RunTotals::tau() const {
-  return sequence_steps > 0 ? static_cast<double>(new_tokens) / static_cast<double>(sequence_steps) : kNaN;
-}
-
-std::string RunTotals::plans() const {
-  std::vector<std::string> order = plan_order;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](const std::string& a, const std::string& b) { return plan_steps.at(a) > plan_steps.at(b); });
-  std::string text;
-  for (const std::string& plan : order) text += (text.empty() ? "" : "; ") + plan + " " + std::to_string(plan_steps.at(plan));
-  return text;
-}
-
 RunRecorder::RunRecorder(const std::filesystem::path& path, const RunMetadata& metadata, std::vector<std::string> names,
                          std::string drafter)
-    : writer_(path, metadata), names_(std::move(names)), drafter_(std::move(drafter)) {}
+    : writer_(path, metadata), names_(names), drafter_(drafter), statistics_(std::move(names), std::move(drafter)) {}
 
 void RunRecorder::record(const ServedStep& step) {
   const StepResult& result = *step.result;
@@ -109,17 +86,6 @@ void RunRecorder::record(const ServedStep& step) {
   for (const SequenceStepResult& sequence : result.sequences) {
     for (std::size_t i = 0; i < sequence.levels.size(); ++i) {
       const LevelStats& level = sequence.levels[i];
-      // The model (or bottom drafter) whose draft this level verified, position by position.
-      const std::string& drafting =
-          i == 0 ? drafter_ : names_.at(static_cast<std::size_t>(sequence.levels[i - 1].pool_index));
-      if (!drafting.empty() && !level.drafted_at.empty()) {
-        auto& counts = positions_[drafting];
-        if (counts.size() < level.drafted_at.size()) counts.resize(level.drafted_at.size());
-        for (std::size_t k = 0; k < level.drafted_at.size(); ++k) {
-          counts[k].first += level.drafted_at[k];
-          if (k < level.accepted_at.size()) counts[k].second += level.accepted_at[k];
-        }
-      }
       if (i == 0) {
         drafter_drafted += level.drafted;
         drafter_accepted += level.accepted;
@@ -145,18 +111,10 @@ void RunRecorder::record(const ServedStep& step) {
   }
   if (!drafter_.empty() && (drafter_drafted > 0 || drafter_seconds > 0)) {
     record.levels.push_back({-1, -1, drafter_, drafter_drafted, drafter_accepted, drafter_seconds});
-    auto& [d, a] = totals_.drafted_accepted[drafter_];
-    d += drafter_drafted;
-    a += drafter_accepted;
   }
   for (std::size_t p = 0; p < levels; ++p) {
     const std::string& model = names_.at(static_cast<std::size_t>(step.plan.chain[p]));
     record.levels.push_back({-1, static_cast<int>(p), model, drafted[p], accepted[p], level_seconds[p]});
-    if (p + 1 < levels) {
-      auto& [d, a] = totals_.drafted_accepted[model];
-      d += drafted[p];
-      a += accepted[p];
-    }
   }
   const std::int64_t index = writer_.add_step(record);
 
@@ -165,9 +123,7 @@ void RunRecorder::record(const ServedStep& step) {
   writer_.add_estimate({index, plan, step.predicted_seconds_per_token,
                         tokens_per_sequence > 0 ? step.seconds / tokens_per_sequence : kNaN});
 
-  ++totals_.steps;
-  totals_.sequence_steps += step.shape.batch_size;
-  if (totals_.plan_steps[plan]++ == 0) totals_.plan_order.push_back(plan);
+  statistics_.add_step(step);
 }
 
 void RunRecorder::record(const ServedRequest& request) {
@@ -186,12 +142,7 @@ void RunRecorder::record(const ServedRequest& request) {
   record.finish_reason = request.finish_reason;
   writer_.add_request(record);
   writer_.add_output_tokens({request.id, std::vector<std::int64_t>(request.tokens.begin(), request.tokens.end())});
-  if (request.refused) {
-    ++totals_.refused_requests;
-  } else {
-    ++totals_.requests;
-    totals_.new_tokens += record.output_tokens;
-  }
+  statistics_.add_request(request);
 }
 
 void RunRecorder::record(const FiredEvent& event) {
@@ -199,9 +150,9 @@ void RunRecorder::record(const FiredEvent& event) {
 }
 
 void RunRecorder::finish(const Summary& summary) {
-  for (const auto& [model, counts] : positions_) {
-    for (std::size_t k = 0; k < counts.size(); ++k) {
-      writer_.add_draft_position({model, static_cast<std::int64_t>(k), counts[k].first, counts[k].second});
+  for (const auto& [model, totals] : statistics_.drafting()) {
+    for (std::size_t k = 0; k < totals.at.size(); ++k) {
+      writer_.add_draft_position({model, static_cast<std::int64_t>(k), totals.at[k].first, totals.at[k].second});
     }
   }
   writer_.finish(summary);

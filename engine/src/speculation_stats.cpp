@@ -20,12 +20,6 @@ using Clock = std::chrono::steady_clock;
 // `num / den`, or null when nothing was counted (a rate of 0/0 is unknown, not 0).
 Json ratio(double num, double den) { return den > 0 ? Json(num / den) : Json(nullptr); }
 
-template <class T>
-void add_at(std::vector<T>& sum, const std::vector<int>& counts) {
-  if (sum.size() < counts.size()) sum.resize(counts.size(), 0);
-  for (std::size_t i = 0; i < counts.size(); ++i) sum[i] += counts[i];
-}
-
 void emit_yaml(YAML::Emitter& out, const Json& value) {
   switch (value.type()) {
     case Json::value_t::object:
@@ -65,47 +59,12 @@ std::string rate_text(std::int64_t num, std::int64_t den) { return den > 0 ? fix
 }  // namespace
 
 SpeculationStats::SpeculationStats(SpeculationSetup setup)
-    : setup_(std::move(setup)),
-      forward_seconds_(setup_.pool_names.size(), 0.0),
-      forward_calls_(setup_.pool_names.size(), 0),
-      last_mark_(Clock::now()) {
-  for (int index : setup_.plan.chain) levels_.push_back(LevelTotals{.pool_index = index});
-}
+    : setup_(std::move(setup)), statistics_(setup_.pool_names, setup_.drafter), last_mark_(Clock::now()) {}
 
 void SpeculationStats::add_step(const StepResult& step) {
   const Clock::time_point now = Clock::now();
-  step_seconds_ += std::chrono::duration<double>(now - last_mark_).count();
+  statistics_.add_step(step, setup_.plan, std::chrono::duration<double>(now - last_mark_).count());
   last_mark_ = now;
-  ++steps_;
-  const int target = setup_.plan.chain.back();
-  for (const ModelCall& call : step.calls) {
-    if (call.pool_index == kDrafterCall) {
-      drafter_seconds_ += call.seconds;
-      ++drafter_calls_;
-      continue;
-    }
-    forward_seconds_.at(static_cast<std::size_t>(call.pool_index)) += call.seconds;
-    ++forward_calls_.at(static_cast<std::size_t>(call.pool_index));
-    if (call.pool_index == target) ++target_passes_;
-  }
-  for (const SequenceStepResult& sequence : step.sequences) {
-    ++sequence_steps_;
-    committed_ += static_cast<std::int64_t>(sequence.committed.size());
-    for (std::size_t level = 0; level < sequence.levels.size() && level < levels_.size(); ++level) {
-      const LevelStats& stats = sequence.levels[level];
-      LevelTotals& total = levels_[level];
-      total.rounds += stats.rounds;
-      total.drafted += stats.drafted;
-      total.accepted += stats.accepted;
-      total.recovered += stats.recovered;
-      total.bonus += stats.bonus;
-      total.produced += stats.produced;
-      add_at(total.drafted_at, stats.drafted_at);
-      add_at(total.accepted_at, stats.accepted_at);
-      total.tv_distance_sum += stats.tv_distance_sum;
-      total.tv_positions += stats.tv_positions;
-    }
-  }
 }
 
 void SpeculationStats::finish(double seconds, std::int64_t new_tokens) {
@@ -113,15 +72,12 @@ void SpeculationStats::finish(double seconds, std::int64_t new_tokens) {
   new_tokens_ = new_tokens;
 }
 
-double SpeculationStats::tau() const {
-  return sequence_steps_ > 0 ? static_cast<double>(committed_) / static_cast<double>(sequence_steps_) : 0.0;
-}
-
 std::string SpeculationStats::to_json() const {
   Json chain = Json::array();
   for (int index : setup_.plan.chain) chain.push_back(setup_.pool_names.at(static_cast<std::size_t>(index)));
-  double model_seconds = drafter_seconds_;
-  for (double s : forward_seconds_) model_seconds += s;
+  double model_seconds = statistics_.drafter_seconds();
+  for (double s : statistics_.forward_seconds()) model_seconds += s;
+  const double step_seconds = statistics_.step_seconds();
 
   Json report;
   report["plan"] = {{"chain", chain},
@@ -136,19 +92,19 @@ std::string SpeculationStats::to_json() const {
   report["batch"] = setup_.batch;
   report["threads"] = setup_.threads;
   report["seconds"] = seconds_;
-  report["steps"] = steps_;
-  report["target_passes"] = target_passes_;
-  report["sequence_steps"] = sequence_steps_;
-  report["committed_tokens"] = committed_;
+  report["steps"] = statistics_.steps();
+  report["target_passes"] = statistics_.target_passes();
+  report["sequence_steps"] = statistics_.sequence_steps();
+  report["committed_tokens"] = statistics_.committed_tokens();
   report["new_tokens"] = new_tokens_;
   report["tokens_per_second"] = ratio(static_cast<double>(new_tokens_), seconds_);
   report["tau"] = tau();
-  report["seconds_outside_model_calls"] = step_seconds_ - model_seconds;
-  report["overhead_fraction"] = ratio(step_seconds_ - model_seconds, step_seconds_);
+  report["seconds_outside_model_calls"] = step_seconds - model_seconds;
+  report["overhead_fraction"] = ratio(step_seconds - model_seconds, step_seconds);
 
   Json levels = Json::array();
-  for (std::size_t level = 0; level < levels_.size(); ++level) {
-    const LevelTotals& total = levels_[level];
+  for (std::size_t level = 0; level < setup_.plan.chain.size(); ++level) {
+    const LevelTotals& total = statistics_.level(setup_.plan.chain[level]);
     Json by_position = Json::array();
     for (std::size_t i = 0; i < total.drafted_at.size(); ++i) {
       const std::int64_t accepted = i < total.accepted_at.size() ? total.accepted_at[i] : 0;
@@ -173,11 +129,15 @@ std::string SpeculationStats::to_json() const {
 
   Json forward = Json::array();
   if (!setup_.drafter.empty()) {
-    forward.push_back({{"model", "drafter:" + setup_.drafter}, {"calls", drafter_calls_}, {"seconds", drafter_seconds_}});
+    forward.push_back({{"model", "drafter:" + setup_.drafter},
+                       {"calls", statistics_.drafter_calls()},
+                       {"seconds", statistics_.drafter_seconds()}});
   }
-  for (std::size_t i = 0; i < forward_seconds_.size(); ++i) {
-    if (forward_calls_[i] == 0) continue;
-    forward.push_back({{"model", setup_.pool_names[i]}, {"calls", forward_calls_[i]}, {"seconds", forward_seconds_[i]}});
+  for (std::size_t i = 0; i < statistics_.forward_seconds().size(); ++i) {
+    if (statistics_.forward_calls()[i] == 0) continue;
+    forward.push_back({{"model", setup_.pool_names[i]},
+                       {"calls", statistics_.forward_calls()[i]},
+                       {"seconds", statistics_.forward_seconds()[i]}});
   }
   report["forward"] = forward;
   return report.dump(2);
@@ -207,20 +167,21 @@ void SpeculationStats::print(std::ostream& out) const {
   if (!setup_.drafter.empty()) out << ", drafter " << setup_.drafter << " (length " << setup_.drafter_length << ")";
   out << ", " << (setup_.sampling.greedy() ? "greedy" : "temperature " + fixed(setup_.sampling.temperature, 2))
       << ", batch " << setup_.batch << ", " << setup_.threads << " threads\n";
-  out << "  " << steps_ << " steps, " << target_passes_ << " target passes, " << new_tokens_ << " new tokens ("
-      << committed_ << " committed) in " << fixed(seconds_, 3) << " s: "
+  out << "  " << statistics_.steps() << " steps, " << statistics_.target_passes() << " target passes, " << new_tokens_
+      << " new tokens (" << statistics_.committed_tokens() << " committed) in " << fixed(seconds_, 3) << " s: "
       << (seconds_ > 0 ? fixed(static_cast<double>(new_tokens_) / seconds_, 1) : "n/a") << " tokens/s, tau "
       << fixed(tau(), 2) << "\n";
 
   int name_width = 7;
-  for (const LevelTotals& total : levels_) {
+  for (int index : setup_.plan.chain) {
+    const LevelTotals& total = statistics_.level(index);
     name_width = std::max(name_width, 2 + static_cast<int>(setup_.pool_names.at(static_cast<std::size_t>(total.pool_index)).size()));
   }
   out << "  " << std::left << std::setw(6) << "level" << std::setw(name_width) << "model" << std::right << std::setw(8)
       << "drafted" << std::setw(9) << "accepted" << std::setw(7) << "rate" << std::setw(10) << "recovered"
       << std::setw(7) << "bonus" << std::setw(9) << "mean TV" << "  acceptance by draft position\n";
-  for (std::size_t level = 0; level < levels_.size(); ++level) {
-    const LevelTotals& total = levels_[level];
+  for (std::size_t level = 0; level < setup_.plan.chain.size(); ++level) {
+    const LevelTotals& total = statistics_.level(setup_.plan.chain[level]);
     std::string by_position;
     for (std::size_t i = 0; i < total.drafted_at.size(); ++i) {
       const std::int64_t accepted = i < total.accepted_at.size() ? total.accepted_at[i] : 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "specrouter/decoding/step_executor.h"
+#include "specrouter/engine/run_statistics.h"
 
 namespace specrouter::engine {
 
@@ -28,22 +29,9 @@ struct SpeculationSetup {
   std::size_t batch = 0;                ///< prompts decoded together
 };
 
-/// One chain level's statistics summed over every step and sequence.
-struct LevelTotals {
-  int pool_index = 0;                     ///< the level's model
-  std::int64_t rounds = 0;                ///< verification passes (per sequence)
-  std::int64_t drafted = 0;               ///< tokens proposed to it
-  std::int64_t accepted = 0;              ///< of those, kept
-  std::int64_t recovered = 0;             ///< rounds ending in a token from the residual
-  std::int64_t bonus = 0;                 ///< rounds whose draft was accepted to the end
-  std::int64_t produced = 0;              ///< tokens passed up (committed, at the target)
-  std::vector<std::int64_t> drafted_at;   ///< per draft position: rounds whose draft reached it
-  std::vector<std::int64_t> accepted_at;  ///< per draft position: rounds that accepted there
-  double tv_distance_sum = 0;             ///< sum of TV distances over compared positions
-  std::int64_t tv_positions = 0;          ///< compared positions
-};
-
-/// Accumulates StepResults (hand add_step() to SpeculativeGenerationOptions::on_step).
+/// `speculate`'s report: a RunStatistics of its steps (hand add_step() to
+/// SpeculativeGenerationOptions::on_step) rendered per chain level as a table or as
+/// YAML / JSON.
 class SpeculationStats {
  public:
   /// Statistics for `setup`'s plan; the clock of the first step starts now.
@@ -56,14 +44,10 @@ class SpeculationStats {
   /// end-of-sequence and max_new_tokens).
   void finish(double seconds, std::int64_t new_tokens);
 
-  /// Batched steps.
-  std::int64_t steps() const { return steps_; }
-  /// Target forward passes (one per step).
-  std::int64_t target_passes() const { return target_passes_; }
+  /// The run's statistics.
+  const RunStatistics& statistics() const { return statistics_; }
   /// Tokens committed per sequence step (a sequence's part of a step): >= 1.
-  double tau() const;
-  /// The chain's levels, bottom first.
-  const std::vector<LevelTotals>& levels() const { return levels_; }
+  double tau() const { return statistics_.committed_per_sequence_step(); }
 
   /// Everything as a JSON object (written as JSON, or as YAML by write_file()).
   std::string to_json() const;
@@ -75,18 +59,9 @@ class SpeculationStats {
 
  private:
   SpeculationSetup setup_;
-  std::vector<LevelTotals> levels_;            // chain order
-  std::vector<double> forward_seconds_;        // by pool index
-  std::vector<std::int64_t> forward_calls_;    // by pool index
-  double drafter_seconds_ = 0;
-  std::int64_t drafter_calls_ = 0;
-  std::int64_t steps_ = 0;
-  std::int64_t target_passes_ = 0;
-  std::int64_t sequence_steps_ = 0;
-  std::int64_t committed_ = 0;
+  RunStatistics statistics_;  // steps timed by the wall clock between on_step calls
   std::int64_t new_tokens_ = 0;
   double seconds_ = 0;
-  double step_seconds_ = 0;  // wall time of the steps (between on_step calls)
   std::chrono::steady_clock::time_point last_mark_;
 };
 
