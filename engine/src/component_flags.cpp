@@ -36,14 +36,14 @@ Params validate_component_flags(const ComponentFlags& flags, const ComponentInfo
   for (const auto& [key, text] : flags.params) {
     section[key] = value_node(text, info, key);
     Origin given;
-    given.override_text = flags.param_flag + " " + key + "=" + text;
+    given.override_text = flags.param_flag + " " + flags.param_prefix + key + "=" + text;
     provenance.set(flags.section + "." + key, given);
   }
   YAML::Node root(YAML::NodeType::Map);
   root[flags.section] = section;
   const ComposedConfig config(root, provenance, {}, {}, {}, std::chrono::system_clock::now());
   return validate_component(config, flags.section, info,
-                            [&](const std::string& key) { return flags.param_flag + " " + key + "=<value>"; });
+                            [&](const std::string& key) { return flags.param_flag + " " + flags.param_prefix + key + "=<value>"; });
 }
 
 }  // namespace specrouter::engine

@@ -17,9 +17,9 @@
 
 #include "cli_args.h"
 #include "command.h"
+#include "specrouter/engine/component_flags.h"
 #include "specrouter/engine/plugin_setup.h"
 #include "specrouter/engine/decoding_loop.h"
-#include "specrouter/config/validate.h"
 #include "specrouter/error.h"
 #include "specrouter/plugin/registries.h"
 #include "specrouter/scheduling/plan_search.h"
@@ -116,18 +116,14 @@ Arguments parse(std::span<const std::string> args) {
   return parsed;
 }
 
-// A scheduler from the registry with the command line's settings.
+// A scheduler from the registry with the command line's --set NAME.KEY=VALUE settings,
+// checked as a config's `scheduler` section is.
 std::shared_ptr<Scheduler> make_scheduler(const Registries& registries, const std::string& name,
                                           const std::map<std::string, std::string>& settings) {
   const auto& entry = registries.schedulers.at(name);  // UnknownComponentError lists the registered ones
-  std::map<std::string, ParamValue> overrides;
-  for (const auto& [key, text] : settings) {
-    const auto spec = std::find_if(entry.info.params.begin(), entry.info.params.end(),
-                                   [&](const ParamSpec& s) { return s.name == key; });
-    if (spec == entry.info.params.end()) throw ConfigError("--set " + name + "." + key + ": scheduler '" + name + "' has no parameter '" + key + "'");
-    overrides[key] = param_value_from_yaml(YAML::Load(text), *spec, name + "." + key, "--set");
-  }
-  return registries.schedulers.create(name, Params::from_specs("scheduler '" + name + "'", entry.info.params, overrides));
+  const ComponentFlags flags{"scheduler", name, "--scheduler", "--set", name + ".",
+                             std::vector<std::pair<std::string, std::string>>(settings.begin(), settings.end())};
+  return registries.schedulers.create(name, validate_component_flags(flags, entry.info));
 }
 
 // A scheduler that always returns one plan: how the oracle's candidates run.

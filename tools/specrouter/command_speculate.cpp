@@ -192,7 +192,7 @@ const typename Registry<Interface>::Entry& find_component(const Registry<Interfa
 // A component's parameters from its --<kind>-param flags, checked as a config section is.
 Params component_params(const std::string& kind, const ComponentInfo& info,
                         const std::vector<std::pair<std::string, std::string>>& given) {
-  return validate_component_flags({kind, info.name, "--" + kind, "--" + kind + "-param", given}, info);
+  return validate_component_flags({kind, info.name, "--" + kind, "--" + kind + "-param", "", given}, info);
 }
 
 int run_speculate_command(std::span<const std::string> args) {

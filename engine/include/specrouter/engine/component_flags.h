@@ -19,6 +19,7 @@ struct ComponentFlags {
   std::string plugin;      ///< the plugin name (`--drafter ngram`)
   std::string name_flag;   ///< the flag that named it, e.g. --drafter
   std::string param_flag;  ///< the flag that sets a parameter, e.g. --drafter-param
+  std::string param_prefix;  ///< written before KEY in that flag's value: "" or, for `--set dp.KEY=V`, "dp."
   std::vector<std::pair<std::string, std::string>> params;  ///< KEY=VALUE pairs as given, in order
 };
 
