@@ -62,12 +62,14 @@ RunMetadata run_metadata(const ComposedConfig& config, const std::filesystem::pa
 
 RunRecorder::RunRecorder(const std::filesystem::path& path, const RunMetadata& metadata, std::vector<std::string> names,
                          std::string drafter)
-    : writer_(path, metadata), names_(names), drafter_(drafter), statistics_(std::move(names), std::move(drafter)) {}
+    : writer_(path, metadata), statistics_(std::move(names), std::move(drafter)) {}
 
 void RunRecorder::record(const ServedStep& step) {
   const StepResult& result = *step.result;
   const std::size_t levels = step.plan.chain.size();
-  const std::string plan = plan_text(step.plan, names_, drafter_);
+  const std::vector<std::string>& names = statistics_.names();
+  const std::string& drafter = statistics_.drafter();
+  const std::string plan = plan_text(step.plan, names, drafter);
   StepRecord record;
   record.time_seconds = step.start_seconds;
   record.duration_seconds = step.seconds;
@@ -104,16 +106,16 @@ void RunRecorder::record(const ServedStep& step) {
     if (position >= 0) level_seconds[static_cast<std::size_t>(position)] += call.seconds;
     if (call.pool_index == kDrafterCall) drafter_seconds += call.seconds;
     const std::int64_t sequences = std::max(call.sequences, 1);
-    record.model_calls.push_back({position, call.pool_index == kDrafterCall ? drafter_ : names_.at(static_cast<std::size_t>(call.pool_index)),
+    record.model_calls.push_back({position, call.pool_index == kDrafterCall ? drafter : names.at(static_cast<std::size_t>(call.pool_index)),
                                   call.sequences, call.tokens / sequences,
                                   static_cast<double>(call.context_positions) / static_cast<double>(sequences),
                                   call.seconds});
   }
-  if (!drafter_.empty() && (drafter_drafted > 0 || drafter_seconds > 0)) {
-    record.levels.push_back({-1, -1, drafter_, drafter_drafted, drafter_accepted, drafter_seconds});
+  if (!drafter.empty() && (drafter_drafted > 0 || drafter_seconds > 0)) {
+    record.levels.push_back({-1, -1, drafter, drafter_drafted, drafter_accepted, drafter_seconds});
   }
   for (std::size_t p = 0; p < levels; ++p) {
-    const std::string& model = names_.at(static_cast<std::size_t>(step.plan.chain[p]));
+    const std::string& model = names.at(static_cast<std::size_t>(step.plan.chain[p]));
     record.levels.push_back({-1, static_cast<int>(p), model, drafted[p], accepted[p], level_seconds[p]});
   }
   const std::int64_t index = writer_.add_step(record);

@@ -1,8 +1,8 @@
-#include "chi_square.h"
+#include "specrouter/conformance/chi_square.h"
 
 #include <cmath>
 
-namespace specrouter::conformance::detail {
+namespace specrouter::conformance {
 
 double chi_square_p_value(double statistic, int df) {
   if (df <= 0) return 1.0;
@@ -43,4 +43,4 @@ double goodness_of_fit(std::span<const std::int64_t> observed, std::span<const d
   return chi_square_p_value(statistic, cells - 1);
 }
 
-}  // namespace specrouter::conformance::detail
+}  // namespace specrouter::conformance

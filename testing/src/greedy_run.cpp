@@ -7,7 +7,7 @@
 
 #include <c10/core/InferenceMode.h>
 
-#include "step_checks.h"
+#include "specrouter/conformance/step_invariants.h"
 #include "test_models.h"
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/engine/speculative_generate.h"

@@ -6,7 +6,7 @@
 
 #include <c10/core/InferenceMode.h>
 
-#include "chi_square.h"
+#include "specrouter/conformance/chi_square.h"
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/engine/speculative_generate.h"
 #include "specrouter/model/forward.h"

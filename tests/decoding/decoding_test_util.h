@@ -13,6 +13,8 @@
 #include "specrouter/decoding/model_pool.h"
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/plugin/registries.h"
+#include "specrouter/conformance/chi_square.h"
+#include "specrouter/conformance/step_invariants.h"
 
 namespace specrouter::testing {
 
@@ -48,22 +50,10 @@ std::shared_ptr<Drafter> make_drafter(const std::string& name, const std::map<st
 /// A plan: chain of pool indices and draft lengths.
 Plan plan_of(std::vector<int> chain, std::vector<int> draft_lengths);
 
-/// Throws (via gtest failures) unless every model's view of every sequence of `state` is
-/// a prefix of that sequence's committed tokens.
-void expect_views_are_committed_prefixes(const StateManager& state);
-
-/// Per-level invariants of one step's result: accepted <= drafted, produced = accepted +
-/// rounds, level i's produced = level i+1's drafted (no surplus), at most the draft length
-/// per round, one round at the target, committed = the target's produced, nothing drafted
-/// to the bottom level without a drafter; recovered + bonus = rounds, per-position counts
-/// that add up, TV distances in [0, 1] per compared position.
-void expect_step_stats_are_sane(const StepResult& step, std::span<const SequencePlan> batch, bool has_drafter);
-
-/// P(X >= statistic) for X ~ chi-square(df).
-double chi_square_p_value(double statistic, int df);
-
-/// Goodness of fit of `observed` counts to the distribution `expected` (cells of expected
-/// mass 0 must be empty: otherwise 0 is returned; they do not count as degrees of freedom).
-double goodness_of_fit(std::span<const std::int64_t> observed, std::span<const double> expected);
+// The kit's step invariants and chi-square test, for the executor's own tests too.
+using conformance::chi_square_p_value;
+using conformance::expect_step_statistics_add_up;
+using conformance::expect_views_are_committed_prefixes;
+using conformance::goodness_of_fit;
 
 }  // namespace specrouter::testing

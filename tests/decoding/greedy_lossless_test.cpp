@@ -72,7 +72,7 @@ class GreedyLosslessTest : public ::testing::Test {
       expect_views_are_committed_prefixes(pool_->state);
       std::vector<SequencePlan> batch;
       for (const SequenceStepResult& sequence : step.sequences) batch.push_back({sequence.sequence, plan, nullptr});
-      expect_step_stats_are_sane(step, batch, has_drafter);
+      expect_step_statistics_add_up(step, batch, has_drafter);
       if (totals == nullptr) return;
       ++totals->steps;
       for (const SequenceStepResult& sequence : step.sequences) {
@@ -165,7 +165,7 @@ TEST_F(GreedyLosslessTest, PerSequencePlansInOneBatchEqualGenerate) {
     if (batch.empty()) break;
     const StepResult result = executor.step(batch);
     expect_views_are_committed_prefixes(pool_->state);
-    expect_step_stats_are_sane(result, batch, false);
+    expect_step_statistics_add_up(result, batch, false);
     for (std::size_t b = 0; b < batch.size(); ++b) {
       auto& out = generated[which[b]];
       out.insert(out.end(), result.sequences[b].committed.begin(), result.sequences[b].committed.end());

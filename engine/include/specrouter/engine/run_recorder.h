@@ -49,8 +49,6 @@ class RunRecorder {
 
  private:
   ResultsWriter writer_;
-  std::vector<std::string> names_;
-  std::string drafter_;
   RunStatistics statistics_;
 };
 

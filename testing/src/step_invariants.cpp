@@ -1,10 +1,10 @@
-#include "step_checks.h"
+#include "specrouter/conformance/step_invariants.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-namespace specrouter::conformance::detail {
+namespace specrouter::conformance {
 
 void expect_views_are_committed_prefixes(const StateManager& state) {
   for (SequenceId sequence : state.sequences()) {
@@ -64,4 +64,4 @@ void expect_step_statistics_add_up(const StepResult& step, std::span<const Seque
   }
 }
 
-}  // namespace specrouter::conformance::detail
+}  // namespace specrouter::conformance

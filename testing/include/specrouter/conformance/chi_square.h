@@ -1,10 +1,12 @@
 #pragma once
-// Pearson's chi-square goodness-of-fit test, for the sampled losslessness checks.
+/// @file
+/// @brief Pearson's chi-square goodness-of-fit test: the kit's sampled losslessness
+/// checks use it, and so can a plugin's own statistical tests.
 
 #include <cstdint>
 #include <span>
 
-namespace specrouter::conformance::detail {
+namespace specrouter::conformance {
 
 /// P(X >= statistic) for X ~ chi-square(df).
 double chi_square_p_value(double statistic, int df);
@@ -15,4 +17,4 @@ double chi_square_p_value(double statistic, int df);
 /// count as degrees of freedom.
 double goodness_of_fit(std::span<const std::int64_t> observed, std::span<const double> expected);
 
-}  // namespace specrouter::conformance::detail
+}  // namespace specrouter::conformance

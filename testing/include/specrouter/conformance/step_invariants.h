@@ -1,13 +1,14 @@
 #pragma once
-// Invariants of every step, checked after each one by the greedy checks: the state
-// manager's K/V agrees with the committed tokens, and the per-level statistics add up.
+/// @file
+/// @brief Invariants of every step, for a test to check after each one: the state
+/// manager's K/V agrees with the committed tokens, and the per-level statistics add up.
 
 #include <span>
 
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/state/state_manager.h"
 
-namespace specrouter::conformance::detail {
+namespace specrouter::conformance {
 
 /// Every model's view of every sequence of `state` is a prefix of that sequence's
 /// committed tokens (gtest failures otherwise).
@@ -20,4 +21,4 @@ void expect_views_are_committed_prefixes(const StateManager& state);
 /// counts that add up, TV distances in [0, 1] per compared position.
 void expect_step_statistics_add_up(const StepResult& step, std::span<const SequencePlan> batch, bool has_drafter);
 
-}  // namespace specrouter::conformance::detail
+}  // namespace specrouter::conformance
