@@ -11,6 +11,11 @@ install(FILES ${PROJECT_BINARY_DIR}/core/include/specrouter/build_info.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/specrouter)
 install(EXPORT SpecRouterTargets NAMESPACE specrouter::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/SpecRouter)
+# The plugin kit without libtorch has an export set of its own, so that
+# find_package(SpecRouter COMPONENTS plugin_kit) loads no target that needs Torch.
+install(TARGETS specrouter_plugin_kit EXPORT SpecRouterPluginKitTargets)
+install(EXPORT SpecRouterPluginKitTargets NAMESPACE specrouter::
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/SpecRouter)
 # The conformance kit links GoogleTest, so it has an export set of its own: the package
 # config loads it only where GoogleTest is found, and plugins without tests never need it.
 if(TARGET specrouter_conformance)

@@ -1,6 +1,6 @@
 # specrouter_add_plugin(<name> KIND <drafter|verifier|scheduler|kernel|collaboration>
 #                       SOURCES <files...> [TEST <files...>] [LIBS <targets...>]
-#                       [CONFIGS <folder>])
+#                       [CONFIGS <folder>] [TENSOR_FREE])
 #
 # Builds one plugin folder twice from the same sources:
 #   <name>          a loadable module (lib<name>.so) in the build's plugin folder, which
@@ -12,9 +12,12 @@
 # CONFIGS names a folder of config group options (`drafter/<name>.yaml`, ...) that goes
 # beside the library, in the build and when installed: the engine adds a loaded
 # plugin's configs/ to the config search path, so `drafter=<name>` selects it.
+# TENSOR_FREE links the plugin kit without libtorch (specrouter::plugin_kit): for a
+# plugin that passes no tensor, which then builds where Torch is not found at all
+# (find_package(SpecRouter COMPONENTS plugin_kit)).
 # Out-of-tree plugins use the same function after find_package(SpecRouter).
 function(specrouter_add_plugin name)
-  cmake_parse_arguments(ARG "" "KIND;CONFIGS" "SOURCES;TEST;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "TENSOR_FREE" "KIND;CONFIGS" "SOURCES;TEST;LIBS" ${ARGN})
   if(NOT ARG_KIND MATCHES "^(drafter|verifier|scheduler|kernel|collaboration)$")
     message(FATAL_ERROR "specrouter_add_plugin(${name}): KIND must be drafter, verifier, scheduler, kernel or collaboration, got '${ARG_KIND}'")
   endif()
@@ -25,8 +28,15 @@ function(specrouter_add_plugin name)
     set(SPECROUTER_PLUGIN_OUTPUT_DIR ${CMAKE_BINARY_DIR}/plugins)
   endif()
 
+  if(ARG_TENSOR_FREE)
+    set(_kit specrouter::plugin_kit)
+  elseif(TARGET specrouter::core)
+    set(_kit specrouter::core)
+  else()
+    message(FATAL_ERROR "specrouter_add_plugin(${name}): specrouter::core is not loaded (find_package(SpecRouter COMPONENTS plugin_kit) loads only the kit without libtorch); add TENSOR_FREE if the plugin passes no tensor, or find_package(SpecRouter) without COMPONENTS")
+  endif()
   add_library(${name} MODULE ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE specrouter::core ${ARG_LIBS})
+  target_link_libraries(${name} PRIVATE ${_kit} ${ARG_LIBS})
   target_compile_definitions(${name} PRIVATE SPECROUTER_PLUGIN_MODULE SPECROUTER_PLUGIN_ID=${name})
   set_target_properties(${name} PROPERTIES
     PREFIX "lib"
@@ -38,7 +48,7 @@ function(specrouter_add_plugin name)
   target_compile_options(${name} PRIVATE -Wall -Wextra)
 
   add_library(${name}_static STATIC ${ARG_SOURCES})
-  target_link_libraries(${name}_static PUBLIC specrouter::core ${ARG_LIBS})
+  target_link_libraries(${name}_static PUBLIC ${_kit} ${ARG_LIBS})
   target_compile_definitions(${name}_static PRIVATE SPECROUTER_PLUGIN_ID=${name})
 
   if(SPECROUTER_PLUGIN_INSTALL_DIR)

@@ -93,7 +93,7 @@ std::vector<double> poisson_arrival_times(std::int64_t count, double rate, std::
 }
 
 std::vector<ServedRequest> run_decoding_loop(StepExecutor& executor, std::span<const ServedPrompt> prompts, Scheduler& scheduler,
-                                 std::span<const PoolModel> pool_view, OnlineEstimates* estimates,
+                                 std::span<const PoolMember> pool_view, OnlineEstimates* estimates,
                                  const BatchingOptions& options, const std::function<double()>& clock,
                                  const std::function<void(double)>& sleep) {
   StateManager& state = executor.state();
@@ -170,46 +170,45 @@ std::vector<ServedRequest> run_decoding_loop(StepExecutor& executor, std::span<c
     }
 
     // Plan: one plan for the batch, from its shape and (per class when it has one) the estimates.
-    ServedStep step;
+    StepOutcome step;
     step.index = step_index;
     double committed = 0;
     for (const Running& r : running) {
       committed += static_cast<double>(state.committed_length(r.sequence));
-      step.classes.push_back(r.request.request_class);
+      step.request_classes.push_back(r.request.request_class);
     }
-    step.shape = {static_cast<int>(running.size()), committed / static_cast<double>(running.size())};
-    const bool one_class = std::all_of(step.classes.begin(), step.classes.end(),
-                                       [&](const std::string& c) { return c == step.classes.front(); });
-    const std::string step_class = one_class ? step.classes.front() : std::string();
-    SchedulingContext context{pool_view, step.shape.batch_size, step.shape.context_length};
+    step.batch_size = static_cast<int>(running.size());
+    step.context_length = committed / static_cast<double>(running.size());
+    const BatchShape shape{step.batch_size, step.context_length};
+    const std::vector<std::string>& classes = step.request_classes;
+    const bool one_class =
+        std::all_of(classes.begin(), classes.end(), [&](const std::string& c) { return c == classes.front(); });
+    const std::string step_class = one_class ? classes.front() : std::string();
+    SchedulingContext context{pool_view, step.batch_size, step.context_length};
     std::optional<FrozenEstimates> snapshot;
     if (estimates != nullptr) {
       snapshot.emplace(estimates->snapshot(step_class));
       context.estimates = &*snapshot;
     }
-    const Plan chosen = scheduler.plan(context);
-    check_plan(chosen, static_cast<int>(pool_view.size()));
-    step.plan = options.routing != nullptr ? options.routing->to_executor(chosen) : chosen;
-    step.predicted_seconds_per_token = snapshot ? predict_time_per_token(chosen, *snapshot, step.shape) : kNaN;
+    step.plan = scheduler.plan(context);
+    check_plan(step.plan, static_cast<int>(pool_view.size()));
+    step.executor_plan = options.routing != nullptr ? options.routing->to_executor(step.plan) : step.plan;
+    step.predicted_seconds_per_token = snapshot ? predict_time_per_token(step.plan, *snapshot, shape) : kNaN;
 
     std::vector<SequencePlan> batch;
-    for (Running& r : running) batch.push_back({r.sequence, step.plan, &r.rng});
+    for (Running& r : running) batch.push_back({r.sequence, step.executor_plan, &r.rng});
     step.start_seconds = clock() - start;
     const StepResult result = executor.step(batch);
     now = clock() - start;
     step.seconds = now - step.start_seconds;
     step.result = &result;
-
-    StepOutcome outcome{chosen, step.shape.batch_size, step.shape.context_length};
     for (const SequenceStepResult& sequence : result.sequences) {
-      outcome.committed_tokens += static_cast<std::int64_t>(sequence.committed.size());
+      step.committed_tokens += static_cast<std::int64_t>(sequence.committed.size());
     }
-    for (const ModelCall& call : result.calls) outcome.target_passes += call.pool_index == target_index;
-    outcome.seconds = step.seconds;
-    step.committed_tokens = outcome.committed_tokens;
-    scheduler.observe(outcome);
+    for (const ModelCall& call : result.calls) step.target_passes += call.pool_index == target_index;
+    scheduler.observe(step);
     if (estimates != nullptr) {
-      estimates->observe(options.routing != nullptr ? options.routing->to_routed(result, chosen) : result, step_class);
+      estimates->observe(options.routing != nullptr ? options.routing->to_routed(result, step.plan) : result, step_class);
     }
     if (options.on_step) options.on_step(step);
 

@@ -7,8 +7,8 @@
 
 namespace specrouter::engine {
 
-DrafterRouting::DrafterRouting(std::string drafter, std::vector<PoolModel> pool) {
-  for (const PoolModel& model : pool) {
+DrafterRouting::DrafterRouting(std::string drafter, std::span<const PoolMember> pool) {
+  for (const PoolMember& model : pool) {
     if (model.name == drafter) {
       throw ConfigError("the drafter '" + drafter + "' has the name of a pool model; rename the pool model");
     }
@@ -19,7 +19,7 @@ DrafterRouting::DrafterRouting(std::string drafter, std::vector<PoolModel> pool)
 
 std::vector<std::string> DrafterRouting::names() const {
   std::vector<std::string> names;
-  for (const PoolModel& model : view_) names.push_back(model.name);
+  for (const PoolMember& model : view_) names.push_back(model.name);
   return names;
 }
 

@@ -164,26 +164,54 @@ std::int64_t kv_blocks_for(const std::vector<std::vector<TokenId>>& prompts, std
 
 }  // namespace
 
-std::vector<PoolMember> register_kv_caches(StateManager& state, const std::vector<LoadedModel>& members,
+std::vector<PoolMember> register_kv_caches(StateManager& state, std::span<const PoolMember> members,
                                            const std::vector<std::vector<TokenId>>& prompts,
                                            std::int64_t max_new_tokens, std::int64_t draft_slack,
                                            const ModelKernels& kernels) {
   constexpr std::int64_t kBlockSize = 16;
-  std::vector<PoolMember> view;
-  for (const LoadedModel& member : members) {
+  std::vector<PoolMember> registered(members.begin(), members.end());
+  for (PoolMember& member : registered) {
     const std::int64_t blocks =
         kv_blocks_for(prompts, max_new_tokens, draft_slack, member.model->max_context(), kBlockSize);
-    const KvModelId kv =
-        member.model->add_kv_cache(state, member.name, KvBudget::blocks(blocks), kBlockSize, kernels.block_copy);
-    view.push_back({member.name, member.model.get(), kv});
+    member.kv = member.model->add_kv_cache(state, member.name, KvBudget::blocks(blocks), kBlockSize, kernels.block_copy);
   }
-  return view;
+  return registered;
 }
 
-std::vector<PoolModel> LoadedPool::scheduler_view() const {
-  std::vector<PoolModel> view;
-  for (const LoadedModel& member : members) view.push_back(PoolModel{member.name});
-  return view;
+LoadedPool load_pool_folders(std::span<const PoolSource> sources, std::ostream& log) {
+  if (sources.empty()) throw ConfigError("a pool needs at least one model");
+  // Cheap checks first: a typo or a mismatched vocabulary costs no weight loading.
+  std::vector<std::int64_t> vocab_sizes;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    const PoolSource& source = sources[i];
+    for (std::size_t j = 0; j < i; ++j) {
+      if (sources[j].name == source.name) {
+        throw ConfigError(source.origin + ": duplicate model name '" + source.name + "'");
+      }
+    }
+    if (!fs::is_directory(source.folder)) {
+      throw ConfigError(source.origin + ": no checkpoint folder at " + source.folder.string());
+    }
+    vocab_sizes.push_back(load_model_config(source.folder / "config.json").vocab_size);
+  }
+  const PoolSource& target = sources.back();
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    if (vocab_sizes[i] != vocab_sizes.back()) {
+      throw ConfigError(sources[i].origin + ": model '" + sources[i].name + "' has a vocabulary of " +
+                        std::to_string(vocab_sizes[i]) + " tokens but the target '" + target.name + "' (" +
+                        target.folder.string() + ") has " + std::to_string(vocab_sizes.back()) +
+                        "; the models of a pool must share one vocabulary");
+    }
+  }
+  LoadedPool pool;
+  for (const PoolSource& source : sources) {
+    pool.models.push_back(load_model(source.folder, source.options));
+    pool.members.push_back({source.name, pool.models.back().get()});
+    log << "loaded " << source.name << " from " << source.folder.string() << "\n";
+  }
+  pool.target_folder = target.folder;
+  pool.eos_token_ids = pool.target().config().eos_token_ids;
+  return pool;
 }
 
 namespace {
@@ -221,32 +249,23 @@ LoadedPool load_pool(const ComposedConfig& config, const ModelKernels& kernels, 
   options.dtype = parse_dtype(config, "pool.dtype");
   kernels.apply(options);
 
-  LoadedPool pool;
+  std::vector<PoolSource> sources;
   for (std::size_t i = 0; i < models.size(); ++i) {
     const std::string entry = "pool.models[" + std::to_string(i) + "]";
-    LoadedModel member;
-    member.name = scalar(config, entry + ".name");
-    for (const LoadedModel& other : pool.members) {
-      if (other.name == member.name) throw ConfigError(config.describe_key(entry + ".name") + ": duplicate model name '" + member.name + "'");
+    PoolSource& source = sources.emplace_back();
+    source.name = scalar(config, entry + ".name");
+    for (std::size_t j = 0; j + 1 < sources.size(); ++j) {
+      if (sources[j].name == source.name) {
+        throw ConfigError(config.describe_key(entry + ".name") + ": duplicate model name '" + source.name + "'");
+      }
     }
-    ModelOptions member_options = options;
-    member_options.device = parse_device(config, entry, member.name);
-    member.path = scalar(config, entry + ".path");
-    if (!fs::exists(member.path)) {
-      throw ConfigError(config.describe_key(entry + ".path") + ": no checkpoint folder at " + member.path.string());
-    }
-    member.model = load_model(member.path, member_options);
-    if (!pool.members.empty() && member.model->vocab_size() != pool.members.front().model->vocab_size()) {
-      throw ConfigError(config.describe_key(entry + ".path") + ": model '" + member.name + "' has a vocabulary of " +
-                        std::to_string(member.model->vocab_size()) + " tokens but '" + pool.members.front().name +
-                        "' has " + std::to_string(pool.members.front().model->vocab_size()) +
-                        "; a pool must share one vocabulary");
-    }
-    log << "loaded " << member.name << " from " << member.path.string() << "\n";
-    pool.members.push_back(std::move(member));
+    source.folder = scalar(config, entry + ".path");
+    source.options = options;
+    source.options.device = parse_device(config, entry, source.name);
+    source.origin = config.describe_key(entry + ".path");
   }
-  pool.tokenizer = load_tokenizer(pool.members.back().path);
-  pool.eos_token_ids = pool.target().config().eos_token_ids;
+  LoadedPool pool = load_pool_folders(sources, log);
+  pool.tokenizer = load_tokenizer(pool.target_folder);
   if (pool.eos_token_ids.empty() && pool.tokenizer->eos_id()) pool.eos_token_ids.push_back(*pool.tokenizer->eos_id());
   return pool;
 }

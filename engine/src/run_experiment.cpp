@@ -113,10 +113,9 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
   // view: they choose, step by step, whether it drafts and how much.
   std::optional<DrafterRouting> routing;
   if (components.drafter && config_value_or<bool>(config, "scheduling.route_drafter", false)) {
-    routing.emplace(drafter_name, executor.pool().scheduler_view());
+    routing.emplace(drafter_name, executor.pool().members());
   }
-  const std::vector<PoolModel> pool_view = routing ? std::vector<PoolModel>(routing->view().begin(), routing->view().end())
-                                                   : executor.pool().scheduler_view();
+  const std::span<const PoolMember> pool_view = routing ? routing->view() : executor.pool().members();
   const std::vector<std::string> estimate_names = routing ? routing->names() : names;
 
   // What the scheduler plans with: learned online from this run's steps, or a profile
@@ -154,9 +153,9 @@ void run_experiment(const ComposedConfig& config, const ExperimentComponents& co
           << ": " << event.description << "\n";
     }
   };
-  options.on_step = [&](const ServedStep& step) {
+  options.on_step = [&](const StepOutcome& step) {
     recorder.record(step);
-    plain_steps += step.plan.chain.size() == 1;
+    plain_steps += step.executor_plan.chain.size() == 1;
   };
   options.on_request = [&](const ServedRequest& request) { recorder.record(request); };
   options.routing = routing ? &*routing : nullptr;

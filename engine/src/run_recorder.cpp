@@ -64,16 +64,16 @@ RunRecorder::RunRecorder(const std::filesystem::path& path, const RunMetadata& m
                          std::string drafter)
     : writer_(path, metadata), statistics_(std::move(names), std::move(drafter)) {}
 
-void RunRecorder::record(const ServedStep& step) {
+void RunRecorder::record(const StepOutcome& step) {
   const StepResult& result = *step.result;
-  const std::size_t levels = step.plan.chain.size();
+  const std::size_t levels = step.executor_plan.chain.size();
   const std::vector<std::string>& names = statistics_.names();
   const std::string& drafter = statistics_.drafter();
-  const std::string plan = plan_text(step.plan, names, drafter);
+  const std::string plan = plan_text(step.executor_plan, names, drafter);
   StepRecord record;
   record.time_seconds = step.start_seconds;
   record.duration_seconds = step.seconds;
-  record.batch_size = step.shape.batch_size;
+  record.batch_size = step.batch_size;
   record.plan = plan;
   record.committed_tokens = step.committed_tokens;
 
@@ -82,8 +82,8 @@ void RunRecorder::record(const ServedStep& step) {
   std::vector<std::int64_t> drafted(levels, 0), accepted(levels, 0);
   std::int64_t drafter_drafted = 0, drafter_accepted = 0;
   const auto position_of = [&](int pool_index) -> int {
-    const auto found = std::find(step.plan.chain.begin(), step.plan.chain.end(), pool_index);
-    return found == step.plan.chain.end() ? -1 : static_cast<int>(found - step.plan.chain.begin());
+    const auto found = std::find(step.executor_plan.chain.begin(), step.executor_plan.chain.end(), pool_index);
+    return found == step.executor_plan.chain.end() ? -1 : static_cast<int>(found - step.executor_plan.chain.begin());
   };
   for (const SequenceStepResult& sequence : result.sequences) {
     for (std::size_t i = 0; i < sequence.levels.size(); ++i) {
@@ -115,13 +115,13 @@ void RunRecorder::record(const ServedStep& step) {
     record.levels.push_back({-1, -1, drafter, drafter_drafted, drafter_accepted, drafter_seconds});
   }
   for (std::size_t p = 0; p < levels; ++p) {
-    const std::string& model = names.at(static_cast<std::size_t>(step.plan.chain[p]));
+    const std::string& model = names.at(static_cast<std::size_t>(step.executor_plan.chain[p]));
     record.levels.push_back({-1, static_cast<int>(p), model, drafted[p], accepted[p], level_seconds[p]});
   }
   const std::int64_t index = writer_.add_step(record);
 
   const double tokens_per_sequence =
-      static_cast<double>(step.committed_tokens) / static_cast<double>(std::max(step.shape.batch_size, 1));
+      static_cast<double>(step.committed_tokens) / static_cast<double>(std::max(step.batch_size, 1));
   writer_.add_estimate({index, plan, step.predicted_seconds_per_token,
                         tokens_per_sequence > 0 ? step.seconds / tokens_per_sequence : kNaN});
 

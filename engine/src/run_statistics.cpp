@@ -34,11 +34,12 @@ RunStatistics::RunStatistics(std::vector<std::string> names, std::string drafter
   for (std::size_t i = 0; i < levels_.size(); ++i) levels_[i].pool_index = static_cast<int>(i);
 }
 
-void RunStatistics::add_step(const ServedStep& step) { add_step(*step.result, step.plan, step.seconds); }
-
-void RunStatistics::add_step(const StepResult& result, const Plan& plan, double seconds) {
+void RunStatistics::add_step(const StepOutcome& step) {
+  if (step.result == nullptr) throw UsageError("RunStatistics::add_step: the step record has no executor result");
+  const StepResult& result = *step.result;
+  const Plan& plan = step.executor_plan;
   ++steps_;
-  step_seconds_ += seconds;
+  step_seconds_ += step.seconds;
   const int target = static_cast<int>(names_.size()) - 1;
   for (const ModelCall& call : result.calls) {
     if (call.pool_index == kDrafterCall) {

@@ -15,7 +15,6 @@
 namespace specrouter::engine {
 namespace {
 using Json = nlohmann::ordered_json;
-using Clock = std::chrono::steady_clock;
 
 // `num / den`, or null when nothing was counted (a rate of 0/0 is unknown, not 0).
 Json ratio(double num, double den) { return den > 0 ? Json(num / den) : Json(nullptr); }
@@ -59,13 +58,9 @@ std::string rate_text(std::int64_t num, std::int64_t den) { return den > 0 ? fix
 }  // namespace
 
 SpeculationStats::SpeculationStats(SpeculationSetup setup)
-    : setup_(std::move(setup)), statistics_(setup_.pool_names, setup_.drafter), last_mark_(Clock::now()) {}
+    : setup_(std::move(setup)), statistics_(setup_.pool_names, setup_.drafter) {}
 
-void SpeculationStats::add_step(const StepResult& step) {
-  const Clock::time_point now = Clock::now();
-  statistics_.add_step(step, setup_.plan, std::chrono::duration<double>(now - last_mark_).count());
-  last_mark_ = now;
-}
+void SpeculationStats::add_step(const StepOutcome& step) { statistics_.add_step(step); }
 
 void SpeculationStats::finish(double seconds, std::int64_t new_tokens) {
   seconds_ = seconds;

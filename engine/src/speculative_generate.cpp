@@ -48,18 +48,17 @@ std::vector<GenerationResult> speculative_generate(StepExecutor& executor,
   if (options.max_new_tokens <= 0 || prompts.empty()) return results;
 
   CallbackPlanner planner(plan, options.choose_plan);
-  const std::vector<PoolModel> pool_view = executor.pool().scheduler_view();
   BatchingOptions batching;
   batching.max_batch_size = static_cast<int>(prompts.size());
   batching.arrival.concurrency = static_cast<int>(prompts.size());
   batching.requests = static_cast<std::int64_t>(prompts.size());
   batching.seed = options.seed;
   batching.eos_token_ids = options.eos_token_ids;
-  if (options.on_step) batching.on_step = [&](const ServedStep& step) { options.on_step(*step.result); };
+  batching.on_step = options.on_step;
   const auto start = std::chrono::steady_clock::now();
   const auto clock = [start] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   const auto no_wait = [](double) {};  // every request arrives at once: the loop never waits
-  for (ServedRequest& request : run_decoding_loop(executor, requests, planner, pool_view, nullptr, batching, clock, no_wait)) {
+  for (ServedRequest& request : run_decoding_loop(executor, requests, planner, executor.pool().members(), nullptr, batching, clock, no_wait)) {
     GenerationResult& result = results[static_cast<std::size_t>(request.index)];
     result.tokens = std::move(request.tokens);
     result.finish_reason = request.reason;

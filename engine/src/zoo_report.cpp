@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 constexpr std::int64_t kBlockSize = 16;
 
 // A loaded model with a KV cache of its own, large enough for one sequence of `capacity`.
-struct LoadedModel {
+struct MeasuredModel {
   std::unique_ptr<TransformerModel> model;
   StateManager state;
   KvModelId kv = 0;
@@ -59,14 +59,14 @@ void check_options(const ZooReportOptions& options) {
 }
 
 // Loads every model and checks that they fit together and fit the lengths asked of them.
-std::vector<std::unique_ptr<LoadedModel>> load_models(const ZooReportOptions& options, const ModelKernels& kernels,
+std::vector<std::unique_ptr<MeasuredModel>> load_models(const ZooReportOptions& options, const ModelKernels& kernels,
                                                       const Tokenizer& tokenizer, std::ostream& log) {
-  std::vector<std::unique_ptr<LoadedModel>> loaded;
+  std::vector<std::unique_ptr<MeasuredModel>> loaded;
   const std::int64_t longest = std::max(options.window, options.cost_context + options.verify_tokens);
   for (const ZooModel& member : options.models) {
     ModelOptions model_options;
     kernels.apply(model_options);
-    auto entry = std::make_unique<LoadedModel>();
+    auto entry = std::make_unique<MeasuredModel>();
     entry->model = load_model(member.folder, model_options);
     const ModelConfig& config = entry->model->config();
     const ModelConfig& first = loaded.empty() ? config : loaded.front()->model->config();
@@ -96,7 +96,7 @@ std::vector<std::unique_ptr<LoadedModel>> load_models(const ZooReportOptions& op
 }
 
 // Logits [window, vocab] (float32) of every position of one window, as one sequence.
-at::Tensor window_logits(LoadedModel& entry, const std::vector<TokenId>& tokens) {
+at::Tensor window_logits(MeasuredModel& entry, const std::vector<TokenId>& tokens) {
   const SequenceId sequence = entry.state.create_sequence(tokens);
   SequenceInput input;
   input.sequence = sequence;
@@ -108,7 +108,7 @@ at::Tensor window_logits(LoadedModel& entry, const std::vector<TokenId>& tokens)
 }
 
 ZooDomainResult measure_domain(const ZooDomain& domain, const ZooReportOptions& options, const Tokenizer& tokenizer,
-                               std::vector<std::unique_ptr<LoadedModel>>& models, std::vector<TokenId>& tokens) {
+                               std::vector<std::unique_ptr<MeasuredModel>>& models, std::vector<TokenId>& tokens) {
   const auto n = models.size();
   tokens = training::tokenize_files({domain.heldout_file}, tokenizer);
   if (static_cast<std::int64_t>(tokens.size()) < options.window + 1) {
@@ -171,7 +171,7 @@ double median(std::vector<double> values) {
 
 // One forward of `tokens` after the cached context, logits for all, then the rollback a
 // rejected draft would cause; returns the forward's wall time in ms.
-double timed_pass(LoadedModel& entry, SequenceId sequence, std::span<const TokenId> tokens, std::int64_t cached) {
+double timed_pass(MeasuredModel& entry, SequenceId sequence, std::span<const TokenId> tokens, std::int64_t cached) {
   SequenceInput input;
   input.sequence = sequence;
   input.tokens = tokens;
@@ -186,7 +186,7 @@ double timed_pass(LoadedModel& entry, SequenceId sequence, std::span<const Token
 // Decode and verify passes, interleaved over models and kinds (and the first model
 // rotated each round) so a drift of the machine's load touches every figure alike.
 std::vector<ZooModelCost> measure_costs(const ZooReportOptions& options,
-                                        std::vector<std::unique_ptr<LoadedModel>>& models,
+                                        std::vector<std::unique_ptr<MeasuredModel>>& models,
                                         const std::vector<TokenId>& text) {
   const auto n = models.size();
   std::vector<TokenId> tokens;
@@ -244,7 +244,7 @@ ZooReport measure_zoo(const ZooReportOptions& options, const Registries& registr
       make_model_kernels(registries, options.kernels, [](const std::string& op) { return "zoo report: kernel '" + op + "'"; });
   const std::unique_ptr<Tokenizer> tokenizer = load_tokenizer(options.tokenizer);
   c10::InferenceMode guard;
-  std::vector<std::unique_ptr<LoadedModel>> models = load_models(options, kernels, *tokenizer, log);
+  std::vector<std::unique_ptr<MeasuredModel>> models = load_models(options, kernels, *tokenizer, log);
   for (std::size_t i = 0; i < models.size(); ++i) {
     const ModelConfig& config = models[i]->model->config();
     report.models.push_back({options.models[i].name, options.models[i].folder, config.parameter_count(),

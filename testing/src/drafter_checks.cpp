@@ -24,7 +24,7 @@ void expect_greedy_lossless_drafter(const Registries& registries, const Componen
       drafted += detail::expect_greedy_case_lossless(
           {label, detail::make_component(registries.verifiers, named(verifier), models),
            detail::make_component(registries.drafters, drafter, models), options.draft_length,
-           detail::chain_of_levels(levels)});
+           detail::chain_of_levels(levels), nullptr});
     }
   }
   EXPECT_GT(drafted, 0) << "drafter '" << drafter.name << "' proposed nothing: the check did not exercise it";
@@ -39,13 +39,13 @@ void expect_sampling_lossless_drafter(const Registries& registries, const Compon
   const std::string paired = "drafter '" + drafter.name + "' with verifier '" + verifier_name + "'";
 
   const detail::SamplingCase below_chain{paired + " below [medium, target]", {.temperature = 1.0}, verifier,
-                                         fresh_drafter(), options.draft_length, {{kMedium, kTarget}, {3}}};
+                                         fresh_drafter(), options.draft_length, {{kMedium, kTarget}, {3}}, nullptr};
   const detail::SamplingOutcome chain = detail::run_sampling_case(below_chain);
   EXPECT_GT(chain.p_value, detail::kSignificance) << below_chain.label << ": " << chain.describe();
 
   const detail::SamplingCase below_target{paired + " below [target], temperature 0.8, top-k 5",
                                           {.temperature = 0.8, .top_k = 5}, verifier, fresh_drafter(),
-                                          options.draft_length, {{kTarget}, {}}};
+                                          options.draft_length, {{kTarget}, {}}, nullptr};
   const detail::SamplingOutcome alone = detail::run_sampling_case(below_target);
   EXPECT_GT(alone.p_value, detail::kSignificance) << below_target.label << ": " << alone.describe();
 

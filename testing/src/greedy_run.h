@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "specrouter/collaboration.h"
 #include "specrouter/drafter.h"
 #include "specrouter/scheduler.h"
 #include "specrouter/verifier.h"
@@ -19,6 +20,9 @@ struct GreedyCase {
   std::shared_ptr<Drafter> drafter;  ///< below the chain; may be null
   int drafter_length = 3;            ///< tokens asked of the drafter per round
   Plan plan;                         ///< a chain of the greedy world's pool
+  /// How the chain's levels collaborate; null: the reference scheme, whose per-level
+  /// statistics are then checked too (expect_step_statistics_add_up()).
+  std::shared_ptr<Collaboration> collaboration;
 };
 
 /// The chain of `levels` (1 to 3) pool models of a kit pool, with draft lengths 3 (two

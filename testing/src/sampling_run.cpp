@@ -88,13 +88,15 @@ SamplingOutcome run_sampling_case(const SamplingCase& sampling_case) {
   StepExecutorOptions options;
   options.sampling = sampling_case.sampling;
   options.drafter_length = sampling_case.drafter_length;
+  options.collaboration = sampling_case.collaboration;
   StepExecutor executor(*world.pool, world.state, sampling_case.verifier, sampling_case.drafter, options);
   SamplingOutcome outcome;
   std::vector<std::int64_t> counts(static_cast<std::size_t>(vocab * vocab));
   const std::vector<std::vector<TokenId>> prompts(kBatch, kPrompt);
   engine::SpeculativeGenerationOptions generation;
   generation.max_new_tokens = 2;
-  generation.on_step = [&](const StepResult& step) {
+  generation.on_step = [&](const StepOutcome& record) {
+    const StepResult& step = *record.result;
     for (const SequenceStepResult& result : step.sequences) {
       for (std::size_t level = 0; level < result.levels.size() && level < 3; ++level) {
         outcome.drafted[level] += result.levels[level].drafted;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "specrouter/collaboration.h"
 #include "specrouter/drafter.h"
 #include "specrouter/sampling/sampling.h"
 #include "specrouter/scheduler.h"
@@ -29,6 +30,7 @@ struct SamplingCase {
   std::shared_ptr<Drafter> drafter;    ///< below the chain; may be null
   int drafter_length = 3;              ///< tokens asked of the drafter per round
   Plan plan;                           ///< a chain of the sampling world's pool
+  std::shared_ptr<Collaboration> collaboration;  ///< how the levels collaborate; null: the reference
 };
 
 /// What a sampled case committed and how its drafts fared.

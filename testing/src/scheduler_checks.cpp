@@ -20,16 +20,16 @@ namespace specrouter::conformance {
 namespace {
 
 // A pool of `size` models as a scheduler sees it: "m0", ..., "target".
-std::vector<PoolModel> pool_of(int size) {
-  std::vector<PoolModel> pool;
+std::vector<PoolMember> pool_of(int size) {
+  std::vector<PoolMember> pool;
   for (int i = 0; i + 1 < size; ++i) pool.push_back({"m" + std::to_string(i)});
   pool.push_back({"target"});
   return pool;
 }
 
-TestModels models_of(const std::vector<PoolModel>& pool) {
+TestModels models_of(const std::vector<PoolMember>& pool) {
   TestModels models;
-  for (const PoolModel& model : pool) models.pool_names.push_back(model.name);
+  for (const PoolMember& model : pool) models.pool_names.push_back(model.name);
   return models;
 }
 
@@ -131,7 +131,7 @@ void expect_valid_plans(const Registries& registries, const Component& scheduler
   ASSERT_GE(options.min_pool_size, 1);
   ASSERT_GE(options.max_pool_size, options.min_pool_size);
   for (int size = options.min_pool_size; size <= options.max_pool_size; ++size) {
-    const std::vector<PoolModel> pool = pool_of(size);
+    const std::vector<PoolMember> pool = pool_of(size);
     const std::shared_ptr<Scheduler> under_test = detail::make_component(registries.schedulers, scheduler, models_of(pool));
     const FrozenEstimates world = realistic_estimates(size);
     for (const EstimatesCase& estimates : estimates_cases(size)) {
@@ -158,7 +158,7 @@ void expect_target_only_reachable(const Registries& registries, const Component&
                                   const SchedulerCheckOptions& options) {
   constexpr int kSteps = 200;
   const int size = clamped_pool_size(3, options);
-  const std::vector<PoolModel> pool = pool_of(size);
+  const std::vector<PoolMember> pool = pool_of(size);
   const std::shared_ptr<Scheduler> under_test = detail::make_component(registries.schedulers, scheduler, models_of(pool));
   const FrozenEstimates hopeless = hopeless_estimates(size);
   const BatchShape batch{64, 500};
@@ -179,7 +179,7 @@ void expect_target_only_reachable(const Registries& registries, const Component&
 void expect_plans_quickly(const Registries& registries, const Component& scheduler, const SchedulerCheckOptions& options) {
   constexpr int kWarmUpCalls = 5, kTimedCalls = 101;
   const int size = options.max_pool_size;
-  const std::vector<PoolModel> pool = pool_of(size);
+  const std::vector<PoolMember> pool = pool_of(size);
   const std::shared_ptr<Scheduler> under_test = detail::make_component(registries.schedulers, scheduler, models_of(pool));
   const FrozenEstimates estimates = realistic_estimates(size);
   const BatchShape batch{4, 500};

@@ -51,7 +51,7 @@ void expect_greedy_lossless_verifier(const Registries& registries, const Compone
     const std::string label = "verifier '" + verifier.name + "', " + std::to_string(levels) + "-level chain";
     SCOPED_TRACE(label);
     detail::expect_greedy_case_lossless({label, detail::make_component(registries.verifiers, verifier, models), nullptr,
-                                         3, detail::chain_of_levels(levels)});
+                                         3, detail::chain_of_levels(levels), nullptr});
   }
   if (!options.tree_drafter) return;
   std::int64_t drafted = 0;
@@ -61,7 +61,8 @@ void expect_greedy_lossless_verifier(const Registries& registries, const Compone
     SCOPED_TRACE(label);
     drafted += detail::expect_greedy_case_lossless(
         {label, detail::make_component(registries.verifiers, verifier, models),
-         detail::make_component(registries.drafters, *options.tree_drafter, models), 3, detail::chain_of_levels(levels)});
+         detail::make_component(registries.drafters, *options.tree_drafter, models), 3, detail::chain_of_levels(levels),
+         nullptr});
   }
   EXPECT_GT(drafted, 0) << "the tree drafter proposed nothing";
 }
@@ -73,7 +74,7 @@ void expect_sampling_lossless_verifier(const Registries& registries, const Compo
   const std::string name = "verifier '" + verifier.name + "'";
 
   const detail::SamplingCase two_levels{name + ", [small, target] drafting 3", {.temperature = 1.0}, under_test,
-                                        nullptr, 3, {{kSmall, kTarget}, {3}}};
+                                        nullptr, 3, {{kSmall, kTarget}, {3}}, nullptr};
   const detail::SamplingOutcome two = detail::run_sampling_case(two_levels);
   EXPECT_GT(two.p_value, detail::kSignificance) << two_levels.label << ": " << two.describe();
   EXPECT_GT(two.accepted[1], 0) << two_levels.label << ": nothing accepted; " << two.describe();
@@ -82,7 +83,7 @@ void expect_sampling_lossless_verifier(const Registries& registries, const Compo
   // Filters apply at every level and zero some tokens, which the residuals must respect.
   const detail::SamplingCase three_levels{name + ", [small, medium, target] drafting 1, 3, filtered",
                                           {.temperature = 0.7, .top_k = 6, .top_p = 0.9}, under_test, nullptr, 3,
-                                          {{kSmall, kMedium, kTarget}, {1, 3}}};
+                                          {{kSmall, kMedium, kTarget}, {1, 3}}, nullptr};
   const detail::SamplingOutcome three = detail::run_sampling_case(three_levels);
   EXPECT_GT(three.p_value, detail::kSignificance) << three_levels.label << ": " << three.describe();
   EXPECT_GT(three.accepted[2], 0) << three_levels.label << ": nothing accepted at the target; " << three.describe();
@@ -91,7 +92,7 @@ void expect_sampling_lossless_verifier(const Registries& registries, const Compo
     const detail::SamplingCase trees{name + ", tree drafts of drafter '" + options.tree_drafter->name + "' below [target]",
                                      {.temperature = 1.0}, under_test,
                                      detail::make_component(registries.drafters, *options.tree_drafter, models), 2,
-                                     {{kTarget}, {}}};
+                                     {{kTarget}, {}}, nullptr};
     const detail::SamplingOutcome tree = detail::run_sampling_case(trees);
     EXPECT_GT(tree.p_value, detail::kSignificance) << trees.label << ": " << tree.describe();
     EXPECT_GT(tree.accepted[0], 0) << trees.label << ": no tree node accepted; " << tree.describe();

@@ -170,7 +170,7 @@ TEST_F(SpeculateTest, BadInputIsNamed) {
       {{"--model", half, "--model", target, "--draft-lengths", "2,2"}, 2, {"--draft-lengths gives 2", "1 level(s) below"}},
       {{"--model", half, "--model", target, "--draft-lengths", "0"}, 2, {"--draft-lengths", "got 0"}},
       {{"--model", half, "--model", target, "--draft-lengths", "two"}, 2, {"--draft-lengths", "'two'"}},
-      {{"--model", missing, "--model", target}, 1, {missing, "no such checkpoint folder"}},
+      {{"--model", missing, "--model", target}, 1, {missing, "no checkpoint folder at"}},
       {{"--model", model("wide"), "--model", target}, 1, {model("wide"), "300", target, "259", "vocabulary"}},
       {{"--model", target, "--drafter", "ngram", "--drafter-param", "max_ngrams=2"}, 1,
        {"--drafter-param max_ngrams", "did you mean 'max_ngram'"}},

@@ -68,7 +68,8 @@ class GreedyLosslessTest : public ::testing::Test {
     SpeculativeGenerationOptions options;
     options.max_new_tokens = kNewTokens;
     const bool has_drafter = drafter != nullptr;
-    options.on_step = [&](const StepResult& step) {
+    options.on_step = [&](const StepOutcome& record) {
+      const StepResult& step = *record.result;
       expect_views_are_committed_prefixes(pool_->state);
       std::vector<SequencePlan> batch;
       for (const SequenceStepResult& sequence : step.sequences) batch.push_back({sequence.sequence, plan, nullptr});
@@ -195,7 +196,7 @@ TEST_F(GreedyLosslessTest, APlanChosenAnewEveryStepEqualsGenerate) {
     last_batch = shape.batch_size;
     return rotation[steps++ % rotation.size()];
   };
-  options.on_step = [&](const StepResult&) { expect_views_are_committed_prefixes(pool_->state); };
+  options.on_step = [&](const StepOutcome&) { expect_views_are_committed_prefixes(pool_->state); };
   expect_equals_reference(speculative_generate(executor, test_prompts(), plan_of({kTarget}, {}), options),
                           "a rotation of four plans");
   EXPECT_GE(steps, 8u);
@@ -254,7 +255,7 @@ TEST_F(GreedyLosslessTest, StopsAtTheContextLimitLikeGenerate) {
   StepExecutor executor(*pool_->pool, pool_->state, token_verifier());
   SpeculativeGenerationOptions speculative;
   speculative.max_new_tokens = kNewTokens;
-  speculative.on_step = [&](const StepResult&) { expect_views_are_committed_prefixes(pool_->state); };
+  speculative.on_step = [&](const StepOutcome&) { expect_views_are_committed_prefixes(pool_->state); };
   const auto results = speculative_generate(executor, prompts, plan_of({kSmall, kMedium, kTarget}, {4, 5}), speculative);
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     EXPECT_EQ(results[i].tokens, reference[i].tokens) << "prompt " << i;
@@ -298,7 +299,8 @@ TEST(GreedyLosslessOtherPoolsTest, SlidingWindowModelsAndShortDrafterContexts) {
     SpeculativeGenerationOptions speculative;
     speculative.max_new_tokens = kNewTokens;
     std::int64_t drafted = 0, undrafted_steps = 0;  // undrafted: the target got no draft
-    speculative.on_step = [&](const StepResult& step) {
+    speculative.on_step = [&](const StepOutcome& record) {
+      const StepResult& step = *record.result;
       expect_views_are_committed_prefixes(pool.state);
       for (const SequenceStepResult& sequence : step.sequences) {
         drafted += sequence.levels.back().drafted;

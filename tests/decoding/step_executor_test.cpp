@@ -76,7 +76,7 @@ TEST_F(StepExecutorTest, PoolRefusesMalformedMembers) {
   EXPECT_EQ(pool.index_of("m1"), 1);
   EXPECT_THAT(error_of<UsageError>([&] { pool.index_of("huge"); }), HasSubstr("'m0', 'm1', 'target'"));
   EXPECT_THAT(error_of<UsageError>([&] { pool.at(3); }), HasSubstr("index 3"));
-  EXPECT_EQ(pool.scheduler_view()[1].name, "m1");
+  EXPECT_EQ(pool.members()[1].name, "m1");
 }
 
 TEST_F(StepExecutorTest, ConstructorRefusesMissingPartsAndForeignKvIds) {
@@ -353,7 +353,7 @@ TEST_F(StepExecutorTest, SampledSpeculationIsDeterministicAndBatchIndependent) {
   SpeculativeGenerationOptions options;
   options.max_new_tokens = 24;
   options.seed = 9;
-  options.on_step = [&](const StepResult&) { expect_views_are_committed_prefixes(pool_.state); };
+  options.on_step = [&](const StepOutcome&) { expect_views_are_committed_prefixes(pool_.state); };
   const Plan plan = plan_of({kMedium, kTarget}, {3});
   const auto first = speculative_generate(executor, prompts, plan, options);
   const auto again = speculative_generate(executor, prompts, plan, options);

@@ -1,6 +1,7 @@
 // `cmake --install` gives a package an out-of-tree plugin builds against with
 // find_package(SpecRouter); the plugin then loads into this core and runs, and its own
-// test, linked with the installed conformance kit, passes.
+// test, linked with the installed conformance kit, passes. Built with the plugin kit
+// alone (COMPONENTS plugin_kit), the same plugin needs no Torch.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -90,6 +91,36 @@ TEST(OutOfTreePlugin, BuildsAgainstInstalledPackageAndLoads) {
                 work / "unknown.log"),
             0);
   EXPECT_THAT(read_file(work / "unknown.log"), ::testing::HasSubstr("reverse"));
+
+  // The same plugin built with the plugin kit alone, Torch impossible to find: it loads
+  // into this core (its build fingerprint names the core's libtorch) and the installed
+  // command line lists it.
+  const fs::path tensor_free = work / "tensor_free";
+  ASSERT_EQ(run("env -u Torch_DIR '" + cmake + "' -S '" SPECROUTER_TENSOR_FREE_SOURCE "' -B '" + tensor_free.string() +
+                    "' -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER='" SPECROUTER_CXX_COMPILER
+                    "' -DCMAKE_DISABLE_FIND_PACKAGE_Torch=ON -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCMAKE_PREFIX_PATH='" +
+                    prefix.string() + "'",
+                work / "tensor_free_configure.log"),
+            0)
+      << read_file(work / "tensor_free_configure.log");
+  ASSERT_EQ(run("'" + cmake + "' --build '" + tensor_free.string() + "' --target reverse_drafter_tensor_free",
+                work / "tensor_free_build.log"),
+            0)
+      << read_file(work / "tensor_free_build.log");
+  const std::string compile_commands = read_file(tensor_free / "compile_commands.json");
+  EXPECT_THAT(compile_commands, ::testing::HasSubstr("reverse_drafter.cpp"));
+  EXPECT_THAT(compile_commands, ::testing::Not(::testing::HasSubstr("torch"))) << "the plugin saw libtorch's headers";
+  const fs::path tensor_free_plugins = tensor_free / "plugins";
+  Registries tensor_free_registries;
+  PluginLoader(tensor_free_registries).load_file(tensor_free_plugins / "libreverse_drafter_tensor_free.so");
+  EXPECT_EQ(tensor_free_registries.drafters.create("reverse", Params())->propose({&request, 1}, {})[0].tokens,
+            (std::vector<TokenId>{3, 2}));
+  ASSERT_EQ(run("env -u LD_LIBRARY_PATH -u SPECROUTER_PLUGIN_PATH '" + (prefix / "bin" / "specrouter").string() +
+                    "' plugins --plugin-path '" + tensor_free_plugins.string() + "'",
+                work / "tensor_free_plugins.log"),
+            0)
+      << read_file(work / "tensor_free_plugins.log");
+  EXPECT_THAT(read_file(work / "tensor_free_plugins.log"), ::testing::HasSubstr("reverse"));
   fs::remove_all(work);
 }
 

@@ -30,7 +30,7 @@ int run(PlainDecodingGuard& guard, int steps, int batch_size, double plain_ms, d
     if (is_plain) EXPECT_EQ(plan.chain, std::vector<int>{kTarget});
     const std::int64_t tokens = is_plain ? batch_size : 3 * batch_size;
     const double seconds = tokens * (is_plain ? plain_ms : speculative_ms) * 1e-3;
-    guard.observe(StepOutcome{plan, batch_size, 0, tokens, 1, seconds});
+    guard.observe(StepOutcome{.plan = plan, .batch_size = batch_size, .context_length = 0, .committed_tokens = tokens, .target_passes = 1, .seconds = seconds});
   }
   return plain;
 }

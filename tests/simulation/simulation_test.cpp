@@ -165,7 +165,8 @@ TEST(SimulatedModelTest, DraftsAreAcceptedAtTheProfilesAgreement) {
   SpeculativeGenerationOptions options;
   options.max_new_tokens = 400;
   auto count = [&](const Plan& plan) {
-    options.on_step = [&](const StepResult& step) {
+    options.on_step = [&](const StepOutcome& record) {
+      const StepResult& step = *record.result;
       for (const SequenceStepResult& sequence : step.sequences) {
         for (std::size_t level = 1; level < sequence.levels.size(); ++level) {
           if (plan.chain.size() == 3 && level == 2) continue;  // medium's two tokens: the second is not always reached
@@ -255,7 +256,8 @@ TEST(SimulatedModelTest, TheChainCostModelPredictsSimulatedTimePerToken) {
       std::int64_t committed = 0;
       double decode_seconds = 0;
       bool prefill = true;
-      options.on_step = [&](const StepResult& step) {
+      options.on_step = [&](const StepOutcome& record) {
+        const StepResult& step = *record.result;
         if (prefill) {  // the prompts' prefill is not a decoding step
           prefill = false;
           return;

@@ -138,19 +138,19 @@ class FixedPlan final : public Scheduler {
 
 // What one scheduler did on the simulated pool: its steps on the simulated clock.
 struct SimulatedRun {
-  std::vector<ServedStep> steps;  // in order (ServedStep::result is not kept)
+  std::vector<StepOutcome> steps;  // in order (StepOutcome::result is not kept)
   double seconds = 0;             // first step to last
 
   std::int64_t tokens() const {
     std::int64_t total = 0;
-    for (const ServedStep& step : steps) total += step.committed_tokens;
+    for (const StepOutcome& step : steps) total += step.committed_tokens;
     return total;
   }
   double tokens_per_second() const { return seconds > 0 ? static_cast<double>(tokens()) / seconds : 0.0; }
   // How often each plan was chosen, by plan_to_string().
   std::map<std::string, std::int64_t> plan_counts() const {
     std::map<std::string, std::int64_t> counts;
-    for (const ServedStep& step : steps) ++counts[plan_to_string(step.plan)];
+    for (const StepOutcome& step : steps) ++counts[plan_to_string(step.plan)];
     return counts;
   }
 };
@@ -163,14 +163,12 @@ SimulatedRun simulate(const SimulationProfile& profile, const Arguments& argumen
   StateManager state;
   std::vector<std::unique_ptr<SimulatedModel>> models;
   std::vector<PoolMember> members;
-  std::vector<PoolModel> view;
   std::vector<std::string> names;
   for (std::size_t i = 0; i < profile.models.size(); ++i) {
     models.push_back(std::make_unique<SimulatedModel>(world, static_cast<int>(i)));
     const std::string& name = profile.models[i].name;
     const std::int64_t blocks = arguments.prompts * ((arguments.new_tokens + 64 + 64) / 16 + 2);
     members.push_back({name, models.back().get(), models.back()->add_kv_cache(state, name, KvBudget::blocks(blocks), 16)});
-    view.push_back({name});
     names.push_back(name);
   }
   const auto verifier = registries.verifiers.create(
@@ -191,7 +189,7 @@ SimulatedRun simulate(const SimulationProfile& profile, const Arguments& argumen
   batching.max_batch_size = arguments.prompts;
   batching.arrival.concurrency = arguments.prompts;
   SimulatedRun run;
-  batching.on_step = [&](const ServedStep& step) {
+  batching.on_step = [&](const StepOutcome& step) {
     run.steps.push_back(step);
     run.steps.back().result = nullptr;
   };
@@ -199,7 +197,7 @@ SimulatedRun simulate(const SimulationProfile& profile, const Arguments& argumen
   c10::InferenceMode guard;
   const std::function<double()> clock = world.clock();
   const double start = clock();
-  run_decoding_loop(executor, prompts, scheduler, view, estimates ? &*estimates : nullptr, batching, clock,
+  run_decoding_loop(executor, prompts, scheduler, executor.pool().members(), estimates ? &*estimates : nullptr, batching, clock,
                     [](double) {});
   run.seconds = clock() - start;
   return run;

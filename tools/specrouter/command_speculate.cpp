@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <numeric>
+#include <sstream>
 
 #include "cli_args.h"
 #include "command.h"
@@ -141,41 +142,20 @@ std::string base_name(const std::string& dir) {
   return name.empty() || name == "." || name == ".." ? "model" : name;
 }
 
-// One model of the pool before it is loaded: where, what it is called, which flag named it.
-struct PoolEntry {
-  std::string flag;
-  std::string dir;
-  std::string name;
-  std::int64_t vocab_size = 0;
-};
-
-// The pool in order (drafter models, then the chain), named, with every folder's
-// config.json read and the vocabularies compared before any weights are loaded.
-std::vector<PoolEntry> plan_pool(const Arguments& parsed) {
-  std::vector<PoolEntry> pool;
-  for (const std::string& dir : parsed.drafter_models) pool.push_back({"--drafter-model", dir, "", 0});
-  for (const std::string& dir : parsed.chain) pool.push_back({"--model", dir, "", 0});
-  for (std::size_t i = 0; i < pool.size(); ++i) {
-    PoolEntry& entry = pool[i];
-    const std::string base = base_name(entry.dir);
-    entry.name = base;
-    for (int suffix = 2;; ++suffix) {
-      const bool taken = std::any_of(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(i),
-                                     [&](const PoolEntry& other) { return other.name == entry.name; });
-      if (!taken) break;
-      entry.name = base + "-" + std::to_string(suffix);
+// The pool in order (drafter models, then the chain), each named after its folder.
+std::vector<PoolSource> pool_sources(const Arguments& parsed, const ModelOptions& options) {
+  std::vector<PoolSource> pool;
+  const auto add = [&](const std::string& flag, const std::string& dir) {
+    const std::string base = base_name(dir);
+    std::string name = base;
+    for (int suffix = 2; std::any_of(pool.begin(), pool.end(), [&](const PoolSource& other) { return other.name == name; });
+         ++suffix) {
+      name = base + "-" + std::to_string(suffix);
     }
-    if (!fs::is_directory(entry.dir)) throw ConfigError(entry.flag + " " + entry.dir + ": no such checkpoint folder");
-    entry.vocab_size = load_model_config(fs::path(entry.dir) / "config.json").vocab_size;
-  }
-  const PoolEntry& target = pool.back();
-  for (const PoolEntry& entry : pool) {
-    if (entry.vocab_size != target.vocab_size) {
-      throw ConfigError(entry.flag + " " + entry.dir + " has a vocabulary of " + std::to_string(entry.vocab_size) +
-                        " tokens but the target " + target.dir + " has " + std::to_string(target.vocab_size) +
-                        "; the models of a pool must share one vocabulary");
-    }
-  }
+    pool.push_back({name, dir, options, flag + " " + dir});
+  };
+  for (const std::string& dir : parsed.drafter_models) add("--drafter-model", dir);
+  for (const std::string& dir : parsed.chain) add("--model", dir);
   return pool;
 }
 
@@ -210,7 +190,6 @@ int run_speculate_command(std::span<const std::string> args) {
   }
   DecodingArguments& decoding = parsed.decoding;
 
-  const std::vector<PoolEntry> entries = plan_pool(parsed);
   const int threads = set_compute_threads(decoding.threads);
   Registries registries;
   load_plugins(registries, decoding.plugin_paths, std::cerr);
@@ -229,15 +208,13 @@ int run_speculate_command(std::span<const std::string> args) {
       make_model_kernels(registries, decoding.kernels, [](const std::string& op) { return "--kernel " + op; });
   kernels.apply(decoding.model_options);
 
+  std::ostringstream load_log;  // speculate prints only results and statistics
+  LoadedPool pool = load_pool_folders(pool_sources(parsed, decoding.model_options), load_log);
   std::unique_ptr<Tokenizer> tokenizer;
   if (decoding.has_text_prompts() || !parsed.print_ids || !decoding.tokenizer.empty()) {
-    tokenizer = load_tokenizer(decoding.tokenizer.empty() ? entries.back().dir : decoding.tokenizer);
+    tokenizer = load_tokenizer(decoding.tokenizer.empty() ? pool.target_folder : fs::path(decoding.tokenizer));
   }
-  std::vector<LoadedModel> models;
-  for (const PoolEntry& entry : entries) {
-    models.push_back({entry.name, entry.dir, load_model(entry.dir, decoding.model_options)});
-  }
-  const TransformerModel& target = *models.back().model;
+  const TransformerModel& target = pool.target();
   const std::vector<std::vector<TokenId>> prompts = decoding.encode_prompts(tokenizer.get());
 
   // Speculative K/V beyond the committed tokens: at most every level's draft plus the
@@ -247,7 +224,7 @@ int run_speculate_command(std::span<const std::string> args) {
       std::accumulate(parsed.draft_lengths.begin(), parsed.draft_lengths.end(), 0) * 2 + drafter_length + 2;
   StateManager state;
   std::vector<PoolMember> members =
-      register_kv_caches(state, models, prompts, decoding.generation.max_new_tokens, draft_slack, kernels);
+      register_kv_caches(state, pool.members, prompts, decoding.generation.max_new_tokens, draft_slack, kernels);
   StepExecutorOptions executor_options;
   executor_options.sampling = decoding.generation.sampling;
   executor_options.drafter_length = parsed.drafter_length;
@@ -256,11 +233,11 @@ int run_speculate_command(std::span<const std::string> args) {
 
   Plan plan;
   const int chain_start = static_cast<int>(parsed.drafter_models.size());
-  for (int i = chain_start; i < static_cast<int>(models.size()); ++i) plan.chain.push_back(i);
+  for (int i = chain_start; i < static_cast<int>(pool.members.size()); ++i) plan.chain.push_back(i);
   plan.draft_lengths = parsed.draft_lengths;
 
   SpeculationSetup setup;
-  for (const PoolEntry& entry : entries) setup.pool_names.push_back(entry.name);
+  for (const PoolMember& member : pool.members) setup.pool_names.push_back(member.name);
   setup.plan = plan;
   setup.verifier = parsed.verifier;
   setup.drafter = parsed.drafter;
@@ -275,7 +252,7 @@ int run_speculate_command(std::span<const std::string> args) {
   generation.seed = decoding.generation.seed;
   if (!decoding.ignore_eos) generation.eos_token_ids = target.config().eos_token_ids;
   SpeculationStats stats(setup);
-  generation.on_step = [&](const StepResult& step) { stats.add_step(step); };
+  generation.on_step = [&](const StepOutcome& step) { stats.add_step(step); };
 
   const auto start = std::chrono::steady_clock::now();
   const std::vector<GenerationResult> results = speculative_generate(executor, prompts, plan, generation);

@@ -8,15 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "specrouter/pool_member.h"
+
 namespace specrouter {
 
 class PerformanceEstimates;  // specrouter/scheduling/performance_estimates.h
-
-/// One model of the pool, as schedulers see it. The pool is ordered by cost; the last
-/// model is the target.
-struct PoolModel {
-  std::string name;  ///< pool name from the config ("target", "small", ...)
-};
 
 /// Plan::drafter_length of a plan that leaves the bottom drafter's length to the
 /// executor (StepExecutorOptions::drafter_length).
@@ -41,7 +37,9 @@ struct Plan {
 /// the context describes the batch as a whole: its size and the mean context length of
 /// its sequences, which is what forward-pass costs depend on.
 struct SchedulingContext {
-  std::span<const PoolModel> pool;  ///< the loaded models, target last
+  /// The pool, cheapest first, target last. A member's `model` may be null (the routed
+  /// bottom drafter, a test's made-up pool): plan from names and estimates.
+  std::span<const PoolMember> pool;
   int batch_size = 1;               ///< sequences in the step
   double context_length = 0;        ///< mean number of committed tokens per sequence of the batch
 
@@ -54,19 +52,36 @@ struct SchedulingContext {
   const PerformanceEstimates* estimates = nullptr;
 };
 
-/// What one step of a plan achieved, reported back to the scheduler that chose it.
+struct StepResult;  // specrouter/decoding/step_executor.h
+
+/// One step as it ran: the one step record. The decoding loop fills it after each step;
+/// the scheduler that chose the plan observes it (Scheduler::observe) and the run's sinks
+/// (statistics, results file, progress, the caller's callback) read the same record.
 ///
-/// The caller measures it: `seconds` may be the step's wall time or a simulated time,
-/// whichever clock the run goes by; a scheduler only compares outcomes with each other.
+/// `seconds` is the step's time on whichever clock the run goes by (wall time, or a
+/// simulated clock); a scheduler only compares outcomes with each other.
 struct StepOutcome {
-  Plan plan;                  ///< the plan the step ran (one plan for the whole batch)
-  int batch_size = 1;         ///< sequences in the step
-  double context_length = 0;  ///< mean committed tokens per sequence before the step
+  std::int64_t index = 0;  ///< 0, 1, 2, ... in the run
+  Plan plan;               ///< the plan the scheduler chose, over SchedulingContext::pool
+  /// The same plan over the executor's pool (StepExecutor::pool()): equal to `plan`
+  /// unless the engine routes the bottom drafter as a member of the schedulers' pool.
+  Plan executor_plan;
+  int batch_size = 1;                        ///< sequences in the step
+  double context_length = 0;                 ///< mean committed tokens per sequence before the step
+  std::vector<std::string> request_classes;  ///< class of each sequence, batch order ("" = none)
   /// Target tokens the step committed, all sequences together (accepted, recovered and
-  /// bonus tokens at the top level).
+  /// bonus tokens at the top level), before cutting at end-of-sequence or token limits.
   std::int64_t committed_tokens = 0;
-  int target_passes = 0;  ///< forward passes of the target the step ran (1 for one round)
-  double seconds = 0;     ///< how long the step took, drafting and verification included
+  int target_passes = 0;       ///< forward passes of the target the step ran (1 for one round)
+  double start_seconds = 0;    ///< run time when the step began, after planning
+  double seconds = 0;          ///< how long the step took, drafting and verification included
+  /// Time per committed token the estimates predicted for `plan`; NaN when the plan was
+  /// made without estimates.
+  double predicted_seconds_per_token = 0;
+  /// What the executor did: per sequence, its committed tokens and per-level statistics;
+  /// every model call. Valid during the call that receives the record only; null in a
+  /// record kept beyond it.
+  const StepResult* result = nullptr;
 };
 
 /// Chooses plans and learns from what happened.

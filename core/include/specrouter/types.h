@@ -14,6 +14,9 @@ using TokenId = std::int32_t;
 /// Identifies a sequence (a request, or a fork of one) in a StateManager.
 using SequenceId = std::int64_t;
 
+/// Identifies a model registered with a StateManager (its registration index).
+using KvModelId = std::int32_t;
+
 /// Probability distributions over the vocabulary for consecutive positions, row-major
 /// `[rows, vocab_size]`, on the host. Does not own its data.
 struct ProbabilityRows {

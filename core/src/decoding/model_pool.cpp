@@ -43,11 +43,4 @@ int ModelPool::index_of(const std::string& name) const {
   throw UsageError("ModelPool: no model called '" + name + "' in the pool (" + known + ")");
 }
 
-std::vector<PoolModel> ModelPool::scheduler_view() const {
-  std::vector<PoolModel> view;
-  view.reserve(members_.size());
-  for (const PoolMember& member : members_) view.push_back({member.name});
-  return view;
-}
-
 }  // namespace specrouter

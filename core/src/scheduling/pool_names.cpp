@@ -9,20 +9,20 @@ std::string quoted(const std::string& name) { return "'" + name + "'"; }
 
 }  // namespace
 
-int find_pool_model(std::span<const PoolModel> pool, const std::string& name) {
+int find_pool_model(std::span<const PoolMember> pool, const std::string& name) {
   for (std::size_t i = 0; i < pool.size(); ++i) {
     if (pool[i].name == name) return static_cast<int>(i);
   }
   return -1;
 }
 
-std::string pool_names(std::span<const PoolModel> pool) {
+std::string pool_names(std::span<const PoolMember> pool) {
   std::string out;
-  for (const PoolModel& model : pool) out += (out.empty() ? "" : ", ") + model.name;
+  for (const PoolMember& model : pool) out += (out.empty() ? "" : ", ") + model.name;
   return out;
 }
 
-std::vector<int> resolve_chain(std::span<const PoolModel> pool, const std::vector<std::string>& names,
+std::vector<int> resolve_chain(std::span<const PoolMember> pool, const std::vector<std::string>& names,
                                const std::string& owner) {
   if (pool.empty()) throw ConfigError(owner + ": the pool is empty, there is no target to plan for");
   const int target = static_cast<int>(pool.size()) - 1;
@@ -48,7 +48,7 @@ std::vector<int> resolve_chain(std::span<const PoolModel> pool, const std::vecto
   return chain;
 }
 
-std::vector<int> resolve_drafting_chain(std::span<const PoolModel> pool, const std::vector<std::string>& names,
+std::vector<int> resolve_drafting_chain(std::span<const PoolMember> pool, const std::vector<std::string>& names,
                                         const std::string& owner) {
   if (!names.empty()) return resolve_chain(pool, names, owner);
   if (pool.empty()) throw ConfigError(owner + ": the pool is empty, there is no target to plan for");

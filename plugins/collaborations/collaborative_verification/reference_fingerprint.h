@@ -54,7 +54,8 @@ inline std::string fingerprint(TestPool& pool, const FingerprintCase& c, StepExe
   generation.max_new_tokens = 16;
   generation.seed = 5;
   std::vector<std::int64_t> drafted(c.plan.chain.size()), accepted(c.plan.chain.size()), produced(c.plan.chain.size());
-  generation.on_step = [&](const StepResult& step) {
+  generation.on_step = [&](const StepOutcome& record) {
+    const StepResult& step = *record.result;
     for (const SequenceStepResult& sequence : step.sequences) {
       for (std::size_t level = 0; level < sequence.levels.size(); ++level) {
         drafted[level] += sequence.levels[level].drafted;

@@ -137,7 +137,8 @@ class VerticalCascadeConformanceTest : public ::testing::TestWithParam<Case> {
     const Plan plan = chain_of(c.levels);
     SpeculativeGenerationOptions options;
     options.max_new_tokens = kNewTokens;
-    options.on_step = [&](const StepResult& step) {
+    options.on_step = [&](const StepOutcome& record) {
+      const StepResult& step = *record.result;
       pool_->state.check_consistency();
       expect_views_are_committed_prefixes(pool_->state);
       expect_cascade_stats(step, plan, drafter ? kDrafterLength : 0, c.drafter == "model_tree", drafted_by_drafter);

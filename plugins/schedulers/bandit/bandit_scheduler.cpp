@@ -42,12 +42,12 @@ namespace {
 
 using specrouter::ConfigError;
 using specrouter::Plan;
-using specrouter::PoolModel;
+using specrouter::PoolMember;
 using specrouter::bandit::Forgetting;
 using specrouter::bandit::Policy;
 
 // Parses one `arms` entry, "small:1 medium:3 target", against the pool.
-Plan parse_arm(const std::string& owner, const std::string& text, std::span<const PoolModel> pool) {
+Plan parse_arm(const std::string& owner, const std::string& text, std::span<const PoolMember> pool) {
   const std::string where = owner + ": arms entry '" + text + "'";
   std::istringstream words(text);
   std::vector<std::string> levels;
@@ -159,7 +159,7 @@ class BanditScheduler final : public specrouter::Scheduler {
   }
 
  private:
-  bool resolved_for(std::span<const PoolModel> pool) const {
+  bool resolved_for(std::span<const PoolMember> pool) const {
     if (!history_ || pool.size() != resolved_pool_.size()) return false;
     for (std::size_t i = 0; i < pool.size(); ++i) {
       if (pool[i].name != resolved_pool_[i]) return false;
@@ -168,7 +168,7 @@ class BanditScheduler final : public specrouter::Scheduler {
   }
 
   // Builds the arms for `pool` and starts learning afresh (a new pool is a new problem).
-  void resolve(std::span<const PoolModel> pool) {
+  void resolve(std::span<const PoolMember> pool) {
     if (pool.empty()) throw ConfigError(owner_ + ": the pool is empty, there is no target to plan for");
     const int pool_size = static_cast<int>(pool.size());
     std::vector<Plan> arms;
@@ -209,7 +209,7 @@ class BanditScheduler final : public specrouter::Scheduler {
     history_.emplace(static_cast<int>(arms_.size()), forgetting_, discount_, window_);
     largest_reward_ = 0;
     resolved_pool_.clear();
-    for (const PoolModel& model : pool) resolved_pool_.push_back(model.name);
+    for (const PoolMember& model : pool) resolved_pool_.push_back(model.name);
   }
 
   int arm_of(const Plan& plan) const {

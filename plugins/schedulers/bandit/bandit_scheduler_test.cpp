@@ -33,13 +33,13 @@ namespace {
 using specrouter::FrozenEstimates;
 using specrouter::ParamValue;
 using specrouter::Plan;
-using specrouter::PoolModel;
+using specrouter::PoolMember;
 using specrouter::Scheduler;
 using specrouter::SchedulingContext;
 using specrouter::StepOutcome;
 using ::testing::HasSubstr;
 
-const std::vector<PoolModel> kPool{{"small"}, {"medium"}, {"target"}};
+const std::vector<PoolMember> kPool{{"small"}, {"medium"}, {"target"}};
 
 // The pool of greedy_scheduler_test.cpp (the hand computation is there). Costs per pass
 // (ms, batch 1): small 1; medium 5 + 1 per token; target 20 + 4 per token; acceptance
@@ -72,7 +72,7 @@ class SyntheticEnvironment {
     const double u1 = specrouter::next_uniform(rng_);
     const double u2 = specrouter::next_uniform(rng_);
     const double normal = std::sqrt(-2.0 * std::log1p(-u1)) * std::cos(2.0 * std::numbers::pi * u2);
-    StepOutcome outcome{plan, 1, 0, kTokensPerStep, 1};
+    StepOutcome outcome{.plan = plan, .batch_size = 1, .context_length = 0, .committed_tokens = kTokensPerStep, .target_passes = 1};
     outcome.seconds = static_cast<double>(kTokensPerStep) / expected_rate(plan) * std::exp(noise_ * normal);
     return outcome;
   }
@@ -290,20 +290,20 @@ TEST_F(BanditSchedulerTest, ListedArmsGetTargetOnlyFirst) {
 
 TEST_F(BanditSchedulerTest, IgnoresPlansThatAreNotArms) {
   const auto scheduler = make({{"arms", std::vector<std::string>{"medium:2 target"}}});
-  scheduler->observe({{{0, 2}, {1}}, 1, 0, 8, 1, 1.0});  // before any plan: no arms yet
+  scheduler->observe(StepOutcome{.plan = {{0, 2}, {1}}, .batch_size = 1, .context_length = 0, .committed_tokens = 8, .target_passes = 1, .seconds = 1.0});  // before any plan: no arms yet
   EXPECT_TRUE(same_plan(scheduler->plan(context()), Plan{{2}, {}}));
-  scheduler->observe({{{0, 2}, {1}}, 1, 0, 8, 1, 1.0});  // not an arm: target-only stays untried
+  scheduler->observe(StepOutcome{.plan = {{0, 2}, {1}}, .batch_size = 1, .context_length = 0, .committed_tokens = 8, .target_passes = 1, .seconds = 1.0});  // not an arm: target-only stays untried
   EXPECT_TRUE(same_plan(scheduler->plan(context()), Plan{{2}, {}}));
-  scheduler->observe({{{2}, {}}, 1, 0, 8, 1, 1.0});
+  scheduler->observe(StepOutcome{.plan = {{2}, {}}, .batch_size = 1, .context_length = 0, .committed_tokens = 8, .target_passes = 1, .seconds = 1.0});
   EXPECT_TRUE(same_plan(scheduler->plan(context()), Plan{{1, 2}, {2}}));
 }
 
 TEST_F(BanditSchedulerTest, RefusesMalformedOutcomes) {
   const auto scheduler = make();
   scheduler->plan(context());
-  EXPECT_THROW(scheduler->observe({{{2}, {}}, 1, 0, 8, 1, 0.0}), specrouter::UsageError);
-  EXPECT_THROW(scheduler->observe({{{2}, {}}, 1, 0, 8, 1, NAN}), specrouter::UsageError);
-  EXPECT_THROW(scheduler->observe({{{2}, {}}, 1, 0, -1, 1, 1.0}), specrouter::UsageError);
+  EXPECT_THROW(scheduler->observe(StepOutcome{.plan = {{2}, {}}, .batch_size = 1, .context_length = 0, .committed_tokens = 8, .target_passes = 1, .seconds = 0.0}), specrouter::UsageError);
+  EXPECT_THROW(scheduler->observe(StepOutcome{.plan = {{2}, {}}, .batch_size = 1, .context_length = 0, .committed_tokens = 8, .target_passes = 1, .seconds = NAN}), specrouter::UsageError);
+  EXPECT_THROW(scheduler->observe(StepOutcome{.plan = {{2}, {}}, .batch_size = 1, .context_length = 0, .committed_tokens = -1, .target_passes = 1, .seconds = 1.0}), specrouter::UsageError);
 }
 
 TEST_F(BanditSchedulerTest, RefusesBadParameters) {

@@ -28,12 +28,12 @@ namespace {
 using specrouter::FrozenEstimates;
 using specrouter::ParamValue;
 using specrouter::Plan;
-using specrouter::PoolModel;
+using specrouter::PoolMember;
 using specrouter::Scheduler;
 using specrouter::SchedulingContext;
 using ::testing::HasSubstr;
 
-const std::vector<PoolModel> kPool{{"small"}, {"medium"}, {"target"}};
+const std::vector<PoolMember> kPool{{"small"}, {"medium"}, {"target"}};
 
 // The constructed case of greedy_scheduler_test.cpp, whose comment lists every plan's
 // predicted time: best [small, medium, target] with (1, 2) at 18.45 ms; best two-level
@@ -91,7 +91,7 @@ TEST_F(DpSchedulerTest, ThompsonDrawsFromBeliefsAndNoneUsesTheirMeans) {
   // A pool whose only draft pair is uncertain: Beta(2, 2), mean 0.5. At the mean,
   // drafting loses (verifying k tokens costs more than it saves); a draw above about 0.8
   // makes it pay. Thompson sampling drafts on some steps, the means never.
-  const std::vector<PoolModel> two{{"drafter"}, {"target"}};
+  const std::vector<PoolMember> two{{"drafter"}, {"target"}};
   const FrozenEstimates uncertain =
       FrozenEstimates::with_beliefs({{1e-3, 0, 0, 0}, {10e-3, 8e-3, 0, 0}}, {{{1, 1}, {2, 2}}, {{1, 1}, {1, 1}}});
   const auto means = make({{"exploration", std::string("none")}});
@@ -145,7 +145,7 @@ TEST_F(DpSchedulerTest, ContextLengthReachesTheCosts) {
   // each target pass costs 1,000 ms more whatever it verifies, so drafting pays more,
   // and the best draft gets longer.
   const FrozenEstimates pool({{1e-3, 0, 0, 0}, {10e-3, 5e-3, 1e-5, 0}}, {{0, 0.9}, {0, 0}});
-  const std::vector<PoolModel> two{{"drafter"}, {"target"}};
+  const std::vector<PoolMember> two{{"drafter"}, {"target"}};
   const auto scheduler = make();
   const Plan short_context = scheduler->plan({two, 1, 0, &pool});
   const Plan long_context = scheduler->plan({two, 1, 100000, &pool});

@@ -39,12 +39,12 @@ using specrouter::OnlineEstimates;
 using specrouter::OnlineEstimatesOptions;
 using specrouter::ParamValue;
 using specrouter::Plan;
-using specrouter::PoolModel;
+using specrouter::PoolMember;
 using specrouter::Scheduler;
 using specrouter::SchedulingContext;
 using specrouter::StepResult;
 
-const std::vector<PoolModel> kPool{{"small"}, {"medium"}, {"target"}};
+const std::vector<PoolMember> kPool{{"small"}, {"medium"}, {"target"}};
 const std::vector<std::string> kNames{"small", "medium", "target"};
 // Per pass: small 1 ms, medium 5 ms + 1 ms per token, target 20 ms + 4 ms per token.
 const std::vector<ForwardCost> kCosts{{1e-3, 0, 0, 0}, {5e-3, 1e-3, 0, 0}, {20e-3, 4e-3, 0, 0}};

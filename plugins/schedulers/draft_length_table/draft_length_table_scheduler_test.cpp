@@ -25,20 +25,20 @@ namespace {
 
 using specrouter::ParamValue;
 using specrouter::Plan;
-using specrouter::PoolModel;
+using specrouter::PoolMember;
 using specrouter::Scheduler;
 using ::testing::HasSubstr;
 using Names = std::vector<std::string>;
 using Ints = std::vector<std::int64_t>;
 
-std::vector<PoolModel> pool_of(const Names& names) {
-  std::vector<PoolModel> pool;
+std::vector<PoolMember> pool_of(const Names& names) {
+  std::vector<PoolMember> pool;
   for (const std::string& name : names) pool.push_back({name});
   return pool;
 }
 
-const std::vector<PoolModel> kPool = pool_of({"small", "medium", "target"});
-const std::vector<PoolModel> kZoo = pool_of({"draft", "mid", "target"});
+const std::vector<PoolMember> kPool = pool_of({"small", "medium", "target"});
+const std::vector<PoolMember> kZoo = pool_of({"draft", "mid", "target"});
 
 // A plan, written as the test expects it.
 struct Expected {
@@ -77,13 +77,13 @@ class DraftLengthTableTest : public ::testing::Test {
                                          specrouter::validate_component(config, "scheduler", info()));
   }
 
-  static Plan plan(Scheduler& scheduler, int batch_size, const std::vector<PoolModel>& pool = kPool) {
+  static Plan plan(Scheduler& scheduler, int batch_size, const std::vector<PoolMember>& pool = kPool) {
     return scheduler.plan({pool, batch_size});
   }
 
   // Checks the plan of every batch size in `expected` (batch size -> plan).
   static void expect_plans(Scheduler& scheduler, const std::map<int, Expected>& expected,
-                           const std::vector<PoolModel>& pool = kPool) {
+                           const std::vector<PoolMember>& pool = kPool) {
     for (const auto& [batch_size, want] : expected) {
       const Plan got = plan(scheduler, batch_size, pool);
       EXPECT_EQ(got.chain, want.chain) << "batch size " << batch_size;

@@ -22,12 +22,12 @@ namespace {
 using specrouter::FrozenEstimates;
 using specrouter::ParamValue;
 using specrouter::Plan;
-using specrouter::PoolModel;
+using specrouter::PoolMember;
 using specrouter::Scheduler;
 using specrouter::SchedulingContext;
 using ::testing::HasSubstr;
 
-const std::vector<PoolModel> kPool{{"small"}, {"medium"}, {"target"}};
+const std::vector<PoolMember> kPool{{"small"}, {"medium"}, {"target"}};
 
 // The constructed case. Costs per pass (ms, batch 1, no context terms): small 1; medium
 // 5 + 1 per token; target 20 + 4 per token. Acceptance: small->medium 0.5,

@@ -35,7 +35,7 @@
 namespace {
 
 using specrouter::ConfigError;
-using specrouter::PoolModel;
+using specrouter::PoolMember;
 
 constexpr std::int64_t kMaxDraftLength = 1'000'000;
 
@@ -205,16 +205,16 @@ class SglangAdaptiveScheduler final : public specrouter::Scheduler {
   }
 
  private:
-  bool resolved_for(std::span<const PoolModel> pool) const {
-    return !resolved_pool_.empty() && std::ranges::equal(pool, resolved_pool_, {}, &PoolModel::name);
+  bool resolved_for(std::span<const PoolMember> pool) const {
+    return !resolved_pool_.empty() && std::ranges::equal(pool, resolved_pool_, {}, &PoolMember::name);
   }
 
   // Maps the chain to pool indices and starts afresh (a new pool is a new problem).
-  void resolve(std::span<const PoolModel> pool) {
+  void resolve(std::span<const PoolMember> pool) {
     chain_ = specrouter::resolve_drafting_chain(pool, chain_names_, owner_);  // two names, checked at construction
     ladder_.reset();
     resolved_pool_.clear();
-    for (const PoolModel& model : pool) resolved_pool_.push_back(model.name);
+    for (const PoolMember& model : pool) resolved_pool_.push_back(model.name);
   }
 
   std::string owner_;                       // "scheduler 'sglang_adaptive'", for messages

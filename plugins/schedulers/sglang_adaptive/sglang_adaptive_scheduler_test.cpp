@@ -26,14 +26,14 @@ namespace {
 
 using specrouter::ParamValue;
 using specrouter::Plan;
-using specrouter::PoolModel;
+using specrouter::PoolMember;
 using specrouter::Scheduler;
 using specrouter::StepOutcome;
 using ::testing::HasSubstr;
 using Names = std::vector<std::string>;
 using Ints = std::vector<std::int64_t>;
 
-const std::vector<PoolModel> kPool{{"small"}, {"medium"}, {"target"}};
+const std::vector<PoolMember> kPool{{"small"}, {"medium"}, {"target"}};
 
 class SglangAdaptiveTest : public ::testing::Test {
  protected:
@@ -57,7 +57,7 @@ class SglangAdaptiveTest : public ::testing::Test {
   static int step(Scheduler& scheduler, Accepted accepted, int batch_size = 1, int target_passes = 1) {
     const Plan plan = scheduler.plan({kPool, batch_size});
     const int draft_length = plan.chain.size() == 1 ? 0 : plan.draft_lengths.front();
-    StepOutcome outcome{plan, batch_size, 100};
+    StepOutcome outcome{.plan = plan, .batch_size = batch_size, .context_length = 100};
     outcome.committed_tokens = static_cast<std::int64_t>(batch_size) * target_passes * (accepted(draft_length) + 1);
     outcome.target_passes = target_passes;
     outcome.seconds = 0.01;
@@ -142,7 +142,7 @@ TEST_F(SglangAdaptiveTest, HysteresisKeepsTheTierBetweenThresholds) {
     for (int i = 0; i < steps; ++i) {
       const Plan plan = scheduler.plan({kPool, 5});
       lengths.push_back(plan.draft_lengths.front());
-      StepOutcome outcome{plan, 5, 100};
+      StepOutcome outcome{.plan = plan, .batch_size = 5, .context_length = 100};
       outcome.committed_tokens = 28;
       outcome.target_passes = 1;
       outcome.seconds = 0.01;
@@ -161,7 +161,7 @@ TEST_F(SglangAdaptiveTest, HysteresisKeepsTheTierBetweenThresholds) {
     for (int i = 0; i < steps; ++i) {
       const Plan plan = scheduler.plan({kPool, 5});
       lengths.push_back(plan.draft_lengths.front());
-      StepOutcome outcome{plan, 5, 100};
+      StepOutcome outcome{.plan = plan, .batch_size = 5, .context_length = 100};
       outcome.committed_tokens = 7;
       outcome.target_passes = 1;
       outcome.seconds = 0.01;
@@ -229,7 +229,7 @@ TEST_F(SglangAdaptiveTest, AcceptedLengthIsPerSequenceAndRound) {
     auto scheduler = make(settings);
     const Plan plan = scheduler->plan({kPool, 4});
     EXPECT_EQ(plan.draft_lengths, (std::vector<int>{3}));
-    StepOutcome outcome{plan, 4, 100};
+    StepOutcome outcome{.plan = plan, .batch_size = 4, .context_length = 100};
     outcome.committed_tokens = committed;
     outcome.target_passes = target_passes;
     outcome.seconds = 0.01;
@@ -244,12 +244,12 @@ TEST_F(SglangAdaptiveTest, AcceptedLengthIsPerSequenceAndRound) {
 
 TEST_F(SglangAdaptiveTest, IgnoresStepsOfOtherPlansAndStepsBeforeAnyPlan) {
   auto scheduler = make({{"warmup_steps", std::int64_t{0}}, {"update_interval", std::int64_t{1}}});
-  StepOutcome early{{{0, 2}, {5}}, 1, 100, 1, 1, 0.01};
+  StepOutcome early{.plan = {{0, 2}, {5}}, .batch_size = 1, .context_length = 100, .committed_tokens = 1, .target_passes = 1, .seconds = 0.01};
   scheduler->observe(early);  // nothing planned yet: ignored
   EXPECT_EQ(scheduler->plan({kPool, 1}).draft_lengths, (std::vector<int>{5}));
-  StepOutcome other{{{1, 2}, {5}}, 1, 100, 1, 1, 0.01};  // medium drafting: not its chain
+  StepOutcome other{.plan = {{1, 2}, {5}}, .batch_size = 1, .context_length = 100, .committed_tokens = 1, .target_passes = 1, .seconds = 0.01};  // medium drafting: not its chain
   for (int i = 0; i < 20; ++i) scheduler->observe(other);
-  StepOutcome two_levels{{{0, 1, 2}, {5, 2}}, 1, 100, 1, 1, 0.01};
+  StepOutcome two_levels{.plan = {{0, 1, 2}, {5, 2}}, .batch_size = 1, .context_length = 100, .committed_tokens = 1, .target_passes = 1, .seconds = 0.01};
   for (int i = 0; i < 20; ++i) scheduler->observe(two_levels);
   EXPECT_EQ(scheduler->plan({kPool, 1}).draft_lengths, (std::vector<int>{5}));
 }
@@ -258,7 +258,7 @@ TEST_F(SglangAdaptiveTest, ANewPoolStartsAfresh) {
   auto scheduler = make();
   EXPECT_EQ(run(*scheduler, 15, kNone).back(), 5);
   EXPECT_EQ(scheduler->plan({kPool, 1}).draft_lengths, (std::vector<int>{1}));
-  const std::vector<PoolModel> other{{"a"}, {"b"}};
+  const std::vector<PoolMember> other{{"a"}, {"b"}};
   const Plan fresh = scheduler->plan({other, 1});
   EXPECT_EQ(fresh.chain, (std::vector<int>{0, 1}));
   EXPECT_EQ(fresh.draft_lengths, (std::vector<int>{5}));
@@ -272,7 +272,7 @@ TEST_F(SglangAdaptiveTest, MethodConfigComposes) {
   ASSERT_EQ(specrouter::component_name(config, "scheduler"), "sglang_adaptive");
   auto scheduler =
       registries_.schedulers.create("sglang_adaptive", specrouter::validate_component(config, "scheduler", info()));
-  const Plan plan = scheduler->plan({std::vector<PoolModel>{{"draft"}, {"mid"}, {"target"}}, 1});
+  const Plan plan = scheduler->plan({std::vector<PoolMember>{{"draft"}, {"mid"}, {"target"}}, 1});
   EXPECT_EQ(plan.chain, (std::vector<int>{0, 2}));
   EXPECT_EQ(plan.draft_lengths, (std::vector<int>{5}));
 }
@@ -303,22 +303,22 @@ TEST_F(SglangAdaptiveTest, ParametersAreCheckedNamingTheKey) {
 }
 
 TEST_F(SglangAdaptiveTest, ChainErrorsNameTheModelAndThePool) {
-  const auto plan_error = [&](const Names& chain, const std::vector<PoolModel>& pool = kPool) {
+  const auto plan_error = [&](const Names& chain, const std::vector<PoolMember>& pool = kPool) {
     auto scheduler = make({{"chain", chain}});
     return config_error([&] { scheduler->plan({pool, 1}); });
   };
   EXPECT_THAT(plan_error({"smal", "target"}), HasSubstr("'smal' is not a pool model (pool: small, medium, target)"));
   EXPECT_THAT(plan_error({"small", "medium"}), HasSubstr("ends at 'medium'"));
   EXPECT_THAT(plan_error({"target", "target"}), HasSubstr("pool order"));
-  EXPECT_THAT(config_error([&] { make()->plan({std::vector<PoolModel>{{"only"}}, 1}); }),
+  EXPECT_THAT(config_error([&] { make()->plan({std::vector<PoolMember>{{"only"}}, 1}); }),
               HasSubstr("holds only the target 'only'"));
 }
 
 TEST_F(SglangAdaptiveTest, ImpossibleOutcomesAreUsageErrors) {
   auto scheduler = make();
   const Plan plan = scheduler->plan({kPool, 1});
-  EXPECT_THROW(scheduler->observe({plan, 0, 100, 1, 1, 0.01}), specrouter::UsageError);
-  EXPECT_THROW(scheduler->observe({plan, 1, 100, -1, 1, 0.01}), specrouter::UsageError);
+  EXPECT_THROW(scheduler->observe(StepOutcome{.plan = plan, .batch_size = 0, .context_length = 100, .committed_tokens = 1, .target_passes = 1, .seconds = 0.01}), specrouter::UsageError);
+  EXPECT_THROW(scheduler->observe(StepOutcome{.plan = plan, .batch_size = 1, .context_length = 100, .committed_tokens = -1, .target_passes = 1, .seconds = 0.01}), specrouter::UsageError);
 }
 
 }  // namespace

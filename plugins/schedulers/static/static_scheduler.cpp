@@ -26,7 +26,7 @@
 namespace {
 
 using specrouter::ConfigError;
-using specrouter::PoolModel;
+using specrouter::PoolMember;
 
 class StaticScheduler final : public specrouter::Scheduler {
  public:
@@ -57,16 +57,16 @@ class StaticScheduler final : public specrouter::Scheduler {
   }
 
  private:
-  bool resolved_for(std::span<const PoolModel> pool) const {
-    return !resolved_pool_.empty() && std::ranges::equal(pool, resolved_pool_, {}, &PoolModel::name);
+  bool resolved_for(std::span<const PoolMember> pool) const {
+    return !resolved_pool_.empty() && std::ranges::equal(pool, resolved_pool_, {}, &PoolMember::name);
   }
 
   // Maps chain names to pool indices, checking that the chain is a subsequence of the
   // pool that ends at the target.
-  void resolve(std::span<const PoolModel> pool) {
+  void resolve(std::span<const PoolMember> pool) {
     plan_ = {specrouter::resolve_chain(pool, chain_names_, owner_), draft_lengths_};
     resolved_pool_.clear();
-    for (const PoolModel& model : pool) resolved_pool_.push_back(model.name);
+    for (const PoolMember& model : pool) resolved_pool_.push_back(model.name);
   }
 
   std::string owner_;                       // "scheduler 'static'", for messages

@@ -20,18 +20,18 @@ namespace {
 
 using specrouter::ParamValue;
 using specrouter::Plan;
-using specrouter::PoolModel;
+using specrouter::PoolMember;
 using specrouter::Scheduler;
 using Names = std::vector<std::string>;
 using Ints = std::vector<std::int64_t>;
 
-std::vector<PoolModel> pool_of(const Names& names) {
-  std::vector<PoolModel> pool;
+std::vector<PoolMember> pool_of(const Names& names) {
+  std::vector<PoolMember> pool;
   for (const std::string& name : names) pool.push_back({name});
   return pool;
 }
 
-const std::vector<PoolModel> kPool = pool_of({"small", "medium", "target"});
+const std::vector<PoolMember> kPool = pool_of({"small", "medium", "target"});
 
 class StaticSchedulerTest : public ::testing::Test {
  protected:
@@ -51,7 +51,7 @@ class StaticSchedulerTest : public ::testing::Test {
     return make({{"chain", chain}, {"draft_lengths", draft_lengths}});
   }
 
-  static Plan plan(Scheduler& scheduler, const std::vector<PoolModel>& pool) {
+  static Plan plan(Scheduler& scheduler, const std::vector<PoolMember>& pool) {
     return scheduler.plan({pool, 1});
   }
 

@@ -9,19 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "specrouter/scheduler.h"
-#include "specrouter/state/state_manager.h"
+#include "specrouter/pool_member.h"
 
 namespace specrouter {
-
-class Model;  // specrouter/model/model.h
-
-/// One model of a pool.
-struct PoolMember {
-  std::string name;        ///< pool name from the config ("small", "target"), unique in the pool
-  Model* model = nullptr;  ///< the model; not owned, outlives the pool
-  KvModelId kv = 0;        ///< its KV cache in the StateManager the models run on
-};
 
 /// The loaded models that share a vocabulary, ordered by cost, the last being the target.
 ///
@@ -43,12 +33,10 @@ class ModelPool {
   const PoolMember& target() const { return members_.back(); }
   /// Pool index of the model called `name`; throws UsageError listing the pool's names.
   int index_of(const std::string& name) const;
-  /// Every model, cheapest first.
+  /// Every model, cheapest first: also the schedulers' view (SchedulingContext::pool).
   std::span<const PoolMember> members() const { return members_; }
   /// Entries of every model's logits rows.
   std::int64_t vocab_size() const { return vocab_size_; }
-  /// The names, as schedulers see the pool (SchedulingContext::pool).
-  std::vector<PoolModel> scheduler_view() const;
 
  private:
   std::vector<PoolMember> members_;

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "specrouter/build_info.h"
 #include "specrouter/plugin/registries.h"
 
 #if __has_include(<torch/version.h>)
@@ -28,8 +29,9 @@
 /// drafter's DraftContext; 3, Scheduler::observe (a new virtual, which moves the vtable);
 /// 4, Plan::drafter_length and PerformanceEstimates::acceptance_belief (a larger Plan, a
 /// new virtual); 5, the collaboration kind (a new registry moves Registries' layout, which
-/// a plugin's registration writes into).
-#define SPECROUTER_PLUGIN_API_VERSION 5u
+/// a plugin's registration writes into); 6, one pool view and one step record (PoolMember
+/// replaces PoolModel in SchedulingContext::pool; StepOutcome gains the loop's fields).
+#define SPECROUTER_PLUGIN_API_VERSION 6u
 
 /// @cond
 #define SPECROUTER_STR_(x) #x
@@ -44,7 +46,9 @@
 #ifdef TORCH_VERSION
 #define SPECROUTER_TORCH_ID TORCH_VERSION
 #else
-#define SPECROUTER_TORCH_ID "none"
+// A plugin built without libtorch passes no tensor across the boundary, so it fits the
+// libtorch the core was built with (plugin_api.cpp checks that the two names agree).
+#define SPECROUTER_TORCH_ID SPECROUTER_TORCH_VERSION
 #endif
 /// @endcond
 
@@ -52,7 +56,7 @@
 #define SPECROUTER_BUILD_FINGERPRINT SPECROUTER_FINGERPRINT_OVERRIDE
 #else
 /// Build fingerprint of the translation unit that expands it: compiler, C++ ABI flag and
-/// libtorch version. Core and plugin must agree, or objects crossing the boundary
+/// libtorch version (the core's, for a unit built without libtorch). Core and plugin must agree, or objects crossing the boundary
 /// (std::string, at::Tensor) would be laid out differently.
 #define SPECROUTER_BUILD_FINGERPRINT                                                     \
   "compiler=" SPECROUTER_COMPILER_ID ";cxx11abi=" SPECROUTER_STR(_GLIBCXX_USE_CXX11_ABI) \

@@ -21,9 +21,6 @@
 
 namespace specrouter {
 
-/// Identifies a model registered with a StateManager (its registration index).
-using KvModelId = std::int32_t;
-
 /// New tokens of one sequence for one model's forward (StateManager::append()), or
 /// tokens to commit (StateManager::commit()).
 struct SequenceTokens {

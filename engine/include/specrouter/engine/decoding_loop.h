@@ -47,19 +47,6 @@ struct ServedRequest {
   bool refused = false;            ///< never decoded (prompt too long)
 };
 
-/// One step as the batching loop ran it.
-struct ServedStep {
-  std::int64_t index = 0;                  ///< 0, 1, 2, ...
-  Plan plan;                               ///< for the whole batch
-  BatchShape shape;                        ///< the batch it was planned for
-  std::vector<std::string> classes;        ///< class of each sequence, batch order
-  double start_seconds = 0;                ///< run time after planning, when the step began
-  double seconds = 0;                      ///< its duration
-  std::int64_t committed_tokens = 0;       ///< all sequences, before cutting at EOS or limits
-  double predicted_seconds_per_token = 0;  ///< from the estimates the plan was made with; NaN without
-  const StepResult* result = nullptr;      ///< valid during the on_step call only
-};
-
 /// How the loop serves.
 struct BatchingOptions {
   int max_batch_size = 4;        ///< sequences per step at most
@@ -74,12 +61,12 @@ struct BatchingOptions {
   /// arrivals are admitted (events fire here).
   std::function<void(double, std::int64_t)> before_step;
   /// Called after each step, while its sequences still exist.
-  std::function<void(const ServedStep&)> on_step;
+  std::function<void(const StepOutcome&)> on_step;
   /// Called when a request finishes or is refused.
   std::function<void(const ServedRequest&)> on_request;
   /// When set, the scheduler plans over routing->view() (the bottom drafter as pool model
-  /// 0; `pool_view` must be that view) and the estimates cover it; ServedStep::plan is
-  /// the executor's plan. Null: plans are the executor's.
+  /// 0; `pool_view` must be that view) and the estimates cover it; StepOutcome::executor_plan
+  /// is the executor's plan. Null: plans are the executor's.
   const DrafterRouting* routing = nullptr;
 };
 
@@ -101,7 +88,7 @@ OnlineEstimatesOptions adaptive_estimates_options(AcceptanceBeliefOptions belief
 /// than the target's context is refused (reported through on_request, not thrown).
 /// Returns every request in the order they finished.
 std::vector<ServedRequest> run_decoding_loop(StepExecutor& executor, std::span<const ServedPrompt> prompts, Scheduler& scheduler,
-                                 std::span<const PoolModel> pool_view, OnlineEstimates* estimates,
+                                 std::span<const PoolMember> pool_view, OnlineEstimates* estimates,
                                  const BatchingOptions& options, const std::function<double()>& clock,
                                  const std::function<void(double)>& sleep);
 

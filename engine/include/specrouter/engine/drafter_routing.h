@@ -19,10 +19,10 @@ class DrafterRouting {
  public:
   /// `drafter`: the bottom drafter's name in the routed view; `pool`: the executor's pool
   /// models, target last. Throws ConfigError when the name is one of the pool's.
-  DrafterRouting(std::string drafter, std::vector<PoolModel> pool);
+  DrafterRouting(std::string drafter, std::span<const PoolMember> pool);
 
-  /// The schedulers' view: the drafter, then the pool.
-  std::span<const PoolModel> view() const { return view_; }
+  /// The schedulers' view: the drafter (a member with no model), then the pool.
+  std::span<const PoolMember> view() const { return view_; }
   /// The names of view(), for estimates.
   std::vector<std::string> names() const;
 
@@ -40,7 +40,7 @@ class DrafterRouting {
   StepResult to_routed(const StepResult& step, const Plan& routed) const;
 
  private:
-  std::vector<PoolModel> view_;
+  std::vector<PoolMember> view_;
 };
 
 }  // namespace specrouter::engine

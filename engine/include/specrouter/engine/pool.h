@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <ostream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,34 +17,45 @@
 
 namespace specrouter::engine {
 
-/// One loaded model of the pool.
-struct LoadedModel {
-  std::string name;                          ///< pool name (`pool.models[i].name`)
-  std::filesystem::path path;                ///< checkpoint folder
-  std::unique_ptr<TransformerModel> model;   ///< the loaded model
+/// A checkpoint folder to load into a pool, under a name.
+struct PoolSource {
+  std::string name;             ///< pool name, unique in the pool
+  std::filesystem::path folder;  ///< checkpoint folder (config.json and weights)
+  ModelOptions options;         ///< dtype, device, kernels
+  /// Where the folder was given, for errors: a config key ("pool.models[1].path in
+  /// configs/pool/zoo.yaml") or a command-line flag ("--model models/small").
+  std::string origin;
 };
 
-/// The loaded pool: models cheapest first, the target last, and the shared tokenizer.
+/// The loaded pool: it owns the models, and `members` is the pool's view of them.
 struct LoadedPool {
-  std::vector<LoadedModel> members;       ///< in config order; the last is the target
-  std::unique_ptr<Tokenizer> tokenizer;  ///< from the target's folder
+  std::vector<std::unique_ptr<TransformerModel>> models;  ///< owned, in pool order; the last is the target
+  /// The view of `models` (PoolMember::kv unset until register_kv_caches()).
+  std::vector<PoolMember> members;
+  std::filesystem::path target_folder;    ///< the target's checkpoint folder
+  std::unique_ptr<Tokenizer> tokenizer;  ///< from the target's folder; null when not loaded
   std::vector<TokenId> eos_token_ids;    ///< where generation stops (the target's)
 
   /// The target model.
-  TransformerModel& target() const { return *members.back().model; }
-  /// Names as schedulers see them.
-  std::vector<PoolModel> scheduler_view() const;
+  TransformerModel& target() const { return *models.back(); }
 };
 
 /// Registers a KV cache for every model of `members` in `state` (in order, under its
 /// name), each with room for all of `prompts` at once: every prompt plus
 /// `max_new_tokens` plus `draft_slack` speculative positions, capped by that model's
-/// context, plus one block per sequence for copy-on-write. Returns the step executor's
-/// view of the models (ModelPool members).
-std::vector<PoolMember> register_kv_caches(StateManager& state, const std::vector<LoadedModel>& members,
+/// context, plus one block per sequence for copy-on-write. Returns `members` with their
+/// KV ids set: the step executor's pool (ModelPool).
+std::vector<PoolMember> register_kv_caches(StateManager& state, std::span<const PoolMember> members,
                                            const std::vector<std::vector<TokenId>>& prompts,
                                            std::int64_t max_new_tokens, std::int64_t draft_slack,
                                            const ModelKernels& kernels);
+
+/// Loads `sources` in order (the last is the target), the one path by which both front
+/// ends load a pool. Every folder's config.json is read and the vocabularies compared
+/// before any weights are loaded; names must be unique. Throws ConfigError naming the
+/// source's origin (no such folder, a duplicate name, vocabularies that differ) and
+/// CheckpointError for a bad checkpoint. Does not load a tokenizer.
+LoadedPool load_pool_folders(std::span<const PoolSource> sources, std::ostream& log);
 
 /// Makes every checkpoint folder of `pool.models` exist that the config says how to
 /// make: a random-weight checkpoint for an entry with `random_init`, the model zoo

@@ -32,7 +32,7 @@ class RunRecorder {
               std::string drafter);
 
   /// Records a step: its row, its level and model-call rows, and the estimate.
-  void record(const ServedStep& step);
+  void record(const StepOutcome& step);
   /// Records a finished or refused request and its tokens.
   void record(const ServedRequest& request);
   /// Records a fired event.

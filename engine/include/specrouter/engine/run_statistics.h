@@ -53,11 +53,9 @@ class RunStatistics {
   /// "" for none.
   RunStatistics(std::vector<std::string> names, std::string drafter);
 
-  /// Adds a step of the loop (its plan, batch, duration and the executor's result).
-  void add_step(const ServedStep& step);
-  /// Adds a step given by its parts: the executor's `result` for the batch planned with
-  /// `plan` (the executor's plan), which took `seconds`.
-  void add_step(const StepResult& result, const Plan& plan, double seconds);
+  /// Adds a step of the loop: its executor plan, duration and the executor's result
+  /// (StepOutcome::result must be set). Throws UsageError when it is not.
+  void add_step(const StepOutcome& step);
   /// Adds a finished or refused request.
   void add_request(const ServedRequest& request);
 

@@ -34,12 +34,11 @@ struct SpeculationSetup {
 /// YAML / JSON.
 class SpeculationStats {
  public:
-  /// Statistics for `setup`'s plan; the clock of the first step starts now.
+  /// Statistics for `setup`'s plan.
   explicit SpeculationStats(SpeculationSetup setup);
 
-  /// Adds one step: its levels, its model calls, and the wall time since the previous
-  /// step (or construction).
-  void add_step(const StepResult& step);
+  /// Adds one step of the decoding loop: its levels, its model calls and its time.
+  void add_step(const StepOutcome& step);
   /// Records the run's wall time and the new tokens it returned (after cutting at
   /// end-of-sequence and max_new_tokens).
   void finish(double seconds, std::int64_t new_tokens);
@@ -59,10 +58,9 @@ class SpeculationStats {
 
  private:
   SpeculationSetup setup_;
-  RunStatistics statistics_;  // steps timed by the wall clock between on_step calls
+  RunStatistics statistics_;
   std::int64_t new_tokens_ = 0;
   double seconds_ = 0;
-  std::chrono::steady_clock::time_point last_mark_;
 };
 
 }  // namespace specrouter::engine

@@ -23,7 +23,7 @@ struct SpeculativeGenerationOptions {
   std::vector<TokenId> eos_token_ids;  ///< a sequence stops after emitting one of these
   /// Called after every step with its result, while the step's sequences still exist in
   /// the executor's StateManager (for statistics and checks); may be empty.
-  std::function<void(const StepResult&)> on_step;
+  std::function<void(const StepOutcome&)> on_step;
   /// Called before every step with the shape of its batch (sequences still running, their
   /// mean committed length); the plan it returns replaces the `plan` argument for that
   /// step, so a scheduler can adapt step by step. Empty: `plan` throughout.
