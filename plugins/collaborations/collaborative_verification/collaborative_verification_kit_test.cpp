@@ -19,15 +19,8 @@ namespace {
 namespace conformance = specrouter::conformance;
 
 const specrouter::Registries& registries() {
-  static const specrouter::Registries registries = [] {
-    specrouter::PluginRegistrar registrar;
-    specrouter_register_collaborative_verification_collaboration(registrar);
-    specrouter_register_token_verifier(registrar);
-    specrouter_register_ngram_drafter(registrar);
-    specrouter::Registries made;
-    registrar.commit(made);
-    return made;
-  }();
+  static const specrouter::Registries registries = specrouter::conformance::registries_of(
+      {&specrouter_register_collaborative_verification_collaboration, &specrouter_register_token_verifier, &specrouter_register_ngram_drafter});
   return registries;
 }
 

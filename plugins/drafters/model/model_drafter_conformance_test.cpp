@@ -23,15 +23,8 @@ namespace {
 namespace conformance = specrouter::conformance;
 
 const specrouter::Registries& registries() {
-  static const specrouter::Registries registries = [] {
-    specrouter::PluginRegistrar registrar;
-    specrouter_register_model_drafter(registrar);
-    specrouter_register_token_verifier(registrar);
-    specrouter_register_tree_verifier(registrar);
-    specrouter::Registries made;
-    registrar.commit(made);
-    return made;
-  }();
+  static const specrouter::Registries registries = specrouter::conformance::registries_of(
+      {&specrouter_register_model_drafter, &specrouter_register_token_verifier, &specrouter_register_tree_verifier});
   return registries;
 }
 

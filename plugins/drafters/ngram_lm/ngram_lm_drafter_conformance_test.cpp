@@ -20,14 +20,8 @@ namespace {
 namespace conformance = specrouter::conformance;
 
 const specrouter::Registries& registries() {
-  static const specrouter::Registries registries = [] {
-    specrouter::PluginRegistrar registrar;
-    specrouter_register_ngram_lm_drafter(registrar);
-    specrouter_register_token_verifier(registrar);
-    specrouter::Registries made;
-    registrar.commit(made);
-    return made;
-  }();
+  static const specrouter::Registries registries = specrouter::conformance::registries_of(
+      {&specrouter_register_ngram_lm_drafter, &specrouter_register_token_verifier});
   return registries;
 }
 

@@ -17,13 +17,8 @@ namespace {
 namespace conformance = specrouter::conformance;
 
 const specrouter::Registries& registries() {
-  static const specrouter::Registries registries = [] {
-    specrouter::PluginRegistrar registrar;
-    specrouter_register_bandit_scheduler(registrar);
-    specrouter::Registries made;
-    registrar.commit(made);
-    return made;
-  }();
+  static const specrouter::Registries registries = specrouter::conformance::registries_of(
+      {&specrouter_register_bandit_scheduler});
   return registries;
 }
 

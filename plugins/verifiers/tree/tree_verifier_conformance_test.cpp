@@ -20,14 +20,8 @@ namespace {
 namespace conformance = specrouter::conformance;
 
 const specrouter::Registries& registries() {
-  static const specrouter::Registries registries = [] {
-    specrouter::PluginRegistrar registrar;
-    specrouter_register_tree_verifier(registrar);
-    specrouter_register_model_drafter(registrar);
-    specrouter::Registries made;
-    registrar.commit(made);
-    return made;
-  }();
+  static const specrouter::Registries registries = specrouter::conformance::registries_of(
+      {&specrouter_register_tree_verifier, &specrouter_register_model_drafter});
   return registries;
 }
 

@@ -8,5 +8,6 @@
 #include "specrouter/conformance/component.h"       // IWYU pragma: export
 #include "specrouter/conformance/drafter_checks.h"  // IWYU pragma: export
 #include "specrouter/conformance/param_checks.h"    // IWYU pragma: export
+#include "specrouter/conformance/plugin_registries.h"  // IWYU pragma: export
 #include "specrouter/conformance/scheduler_checks.h"  // IWYU pragma: export
 #include "specrouter/conformance/verifier_checks.h"   // IWYU pragma: export
