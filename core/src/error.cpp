@@ -11,5 +11,6 @@ UnknownComponentError::~UnknownComponentError() = default;
 CheckpointError::~CheckpointError() = default;
 CapacityError::~CapacityError() = default;
 UsageError::~UsageError() = default;
+NumericalError::~NumericalError() = default;
 
 }  // namespace specrouter

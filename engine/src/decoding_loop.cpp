@@ -11,6 +11,7 @@
 #include <random>
 
 #include "specrouter/decoding/model_pool.h"
+#include "specrouter/error.h"
 #include "specrouter/model/model.h"
 #include "specrouter/sampling/sampling.h"
 #include "specrouter/state/running_sequences.h"
@@ -198,7 +199,13 @@ std::vector<ServedRequest> run_decoding_loop(StepExecutor& executor, std::span<c
     std::vector<SequencePlan> batch;
     for (Running& r : running) batch.push_back({r.sequence, step.executor_plan, &r.rng});
     step.start_seconds = clock() - start;
-    const StepResult result = executor.step(batch);
+    const StepResult result = [&] {
+      try {
+        return executor.step(batch);
+      } catch (const NumericalError& error) {  // name the step: where in the run it broke
+        throw NumericalError("step " + std::to_string(step.index) + ": " + error.what());
+      }
+    }();
     now = clock() - start;
     step.seconds = now - step.start_seconds;
     step.result = &result;

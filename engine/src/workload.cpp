@@ -62,7 +62,7 @@ std::vector<WorkloadPrompt> read_prompt_file(const fs::path& path, std::int64_t 
     json object;
     try {
       object = json::parse(line);
-    } catch (const json::parse_error& error) {
+    } catch (const json::exception& error) {  // parse errors, and numbers out of range (1e400)
       throw ConfigError(where + ": not a JSON line (" + error.what() + ")");
     }
     if (!object.is_object()) throw ConfigError(where + ": expected a JSON object, not " + json_type(object));

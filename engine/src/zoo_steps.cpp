@@ -43,7 +43,12 @@ std::string manifest_corpus_hash(const fs::path& output_dir) {
   std::ifstream in(output_dir / "manifest.json");
   if (!in) throw ConfigError("corpus manifest '" + (output_dir / "manifest.json").string() +
                              "' is missing: run `specrouter corpus build` first");
-  return nlohmann::json::parse(in).value("corpus_sha256", "");
+  try {
+    return nlohmann::json::parse(in).value("corpus_sha256", "");
+  } catch (const nlohmann::json::exception& error) {
+    throw ConfigError("corpus manifest '" + (output_dir / "manifest.json").string() + "': not valid JSON (" +
+                      error.what() + "); rebuild it with `specrouter corpus build`");
+  }
 }
 
 }  // namespace

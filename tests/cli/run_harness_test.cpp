@@ -334,6 +334,9 @@ TEST_F(RunHarnessTest, BadWorkloadFileIsRefusedWithFileAndLine) {
   refused("wrong_type.jsonl", R"({"id": "a", "class": "prose", "prompt": "hi", "max_new_tokens": "4"})" "\n",
           {"wrong_type.jsonl:1", "'max_new_tokens' must be a positive integer, not a string"});
   refused("repeated.jsonl", good + "\n" + good + "\n", {"repeated.jsonl:2", "id 'a' appears twice"});
+  // A number no double holds: nlohmann throws out_of_range, not parse_error.
+  refused("overflow.jsonl", R"({"id": "a", "class": "prose", "prompt": "hi", "max_new_tokens": 1e400})" "\n",
+          {"overflow.jsonl:1", "not a JSON line", "1e400"});
 }
 
 // A run that fails after the results file was created, and one killed mid-run, leave

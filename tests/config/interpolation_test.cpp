@@ -1,6 +1,10 @@
 // Interpolation: absolute, relative, inside strings, typed whole values, environment
 // variables with defaults, time, and the errors for cycles and missing keys.
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "config_test_util.h"
 
@@ -83,6 +87,37 @@ TEST_F(Interpolation, CycleIsAnErrorNamingTheChain) {
   const std::string message = config_error([] { compose_tree("interp", {}, "cycle"); });
   EXPECT_THAT(message, HasSubstr("interpolation cycle loop.a -> loop.b -> loop.c -> loop.a"));
   EXPECT_THAT(message, HasSubstr("cycle.yaml:2:3"));
+}
+
+// A chain of `count` references, c0 -> c1 -> ... (the last a number), in a config folder
+// of its own; returns that folder.
+std::filesystem::path write_chain(int count) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("specrouter-chain-" + std::to_string(::getpid()) + "-" + std::to_string(count));
+  std::filesystem::create_directories(dir);
+  std::ofstream out(dir / "config.yaml");
+  out << "chain:\n";
+  for (int i = 0; i + 1 < count; ++i) out << "  c" << i << ": ${chain.c" << i + 1 << "}\n";
+  out << "  c" << count - 1 << ": 7\n";
+  return dir;
+}
+
+TEST_F(Interpolation, ChainsUpToTheStatedDepthResolveAndDeeperOnesAreRefused) {
+  const std::filesystem::path shallow = write_chain(400);
+  ComposeRequest request;
+  request.config_dir = shallow;
+  EXPECT_EQ(text_at(compose(request), "chain.c0"), "7");
+  std::filesystem::remove_all(shallow);
+
+  // 10,000 keys deep used to overflow the stack (exit 139); now a clear error.
+  const std::filesystem::path deep = write_chain(10'000);
+  request.config_dir = deep;
+  const std::string message = config_error([&] { compose(request); });
+  EXPECT_THAT(message, HasSubstr("interpolation too deep"));
+  EXPECT_THAT(message, HasSubstr("more than 512 keys"));
+  EXPECT_THAT(message, HasSubstr("key 'chain' ("));
+  EXPECT_THAT(message, HasSubstr("config.yaml"));
+  std::filesystem::remove_all(deep);
 }
 
 TEST_F(Interpolation, MissingKeyIsAnErrorNamingBothPaths) {

@@ -1,16 +1,22 @@
 // Plain generation: greedy equals step-by-step argmax over full passes, sampling is
 // deterministic per seed and independent of the batch, stops at EOS / max tokens /
-// context, and prompts longer than the context are refused.
+// context, and prompts longer than the context are refused; NaN weights and logits are
+// errors.
 #include <gtest/gtest.h>
 
 #include <gmock/gmock.h>
+
+#include <limits>
 
 #include <ATen/ops/argmax.h>
 #include <c10/core/InferenceMode.h>
 
 #include "model_test_util.h"
 #include "specrouter/error.h"
+#include "specrouter/model/checkpoint_weights.h"
 #include "specrouter/model/generate.h"
+#include "specrouter/model/load_model.h"
+#include "specrouter/model/weights.h"
 
 namespace specrouter::testing {
 namespace {
@@ -94,6 +100,34 @@ TEST(Generate, RefusesPromptsLongerThanTheContext) {
   }
   const std::vector<std::vector<TokenId>> empty = {{}};
   EXPECT_THROW(generate(*model, empty, {}), UsageError);
+}
+
+// A NaN weight: refused when its checkpoint is loaded (naming the file and the tensor),
+// and, in a model built in memory, stopped at the first forward pass instead of decoding
+// token 0 forever.
+TEST(Generate, NanWeightsAreRefusedAtLoadAndNanLogitsStopDecoding) {
+  c10::InferenceMode guard;
+  const ModelConfig config = variant_config("llama");
+  TensorMapWeights weights = random_weights(config, 1234);
+  weights.tensors().at("model.norm.weight").fill_(std::numeric_limits<float>::quiet_NaN());
+  const std::filesystem::path dir = scratch_dir("nan_norm");
+  write_model_checkpoint(dir, config, weights);
+  try {
+    load_model(dir);
+    FAIL() << "a checkpoint with NaN weights loaded";
+  } catch (const NumericalError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("model.safetensors: tensor model.norm.weight holds NaN"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr(dir.string()));
+  }
+
+  auto model = TransformerModel::create(config, weights, {});
+  const std::vector<std::vector<TokenId>> prompts = {{1, 2, 3}};
+  try {
+    generate(*model, prompts, {});
+    FAIL() << "decoded from NaN logits";
+  } catch (const NumericalError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("produced NaN or infinite logits"));
+  }
 }
 
 }  // namespace

@@ -57,6 +57,15 @@ class CapacityError : public Error {
   ~CapacityError() override;  ///< out of line: the key function
 };
 
+/// A model produced NaN or infinite values (weights at load, logits at run time): the
+/// message names the model, and the tensor or the step. Decoding cannot go on, since every
+/// token after it would be garbage.
+class NumericalError : public Error {
+ public:
+  using Error::Error;
+  ~NumericalError() override;  ///< out of line: the key function
+};
+
 /// A caller broke an interface's contract (an unknown sequence id, a parent index out of
 /// range, a negative length); the message names the argument and its value.
 class UsageError : public Error {

@@ -21,6 +21,10 @@
 namespace specrouter::detail {
 namespace {
 
+// Keys being resolved at once (nesting plus a chain of references). Each costs a few
+// stack frames; 10,000 overflowed the stack. Real configs stay under a few dozen.
+constexpr std::size_t kMaxResolutionDepth = 512;
+
 struct Piece {
   bool interpolation = false;
   std::string text;  // literal text, or the body between `${` and `}`
@@ -272,6 +276,14 @@ class Resolver {
     }
     const YAML::Node node = lookup(root_, path);
     if (!node.IsDefined()) return;
+    if (stack_.size() >= kMaxResolutionDepth) {
+      // stack_[0] is the root when the whole tree is resolved; name the first real key.
+      const std::string& first = stack_[1];
+      throw ConfigError("interpolation too deep: resolving " + where(parse_key_path(first, "depth")) +
+                        " needs more than " + std::to_string(kMaxResolutionDepth) +
+                        " keys resolved at once (nested keys plus a chain of ${...} references: " + first + " -> " +
+                        stack_[2] + " -> ... -> " + name + ")");
+    }
     stack_.push_back(name);
     if (node.IsScalar() && node.Scalar().find("${") != std::string::npos) {
       assign_at(root_, path, evaluate(node.Scalar(), path));

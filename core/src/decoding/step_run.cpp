@@ -147,6 +147,7 @@ void StepRun::verify(int model, std::span<LevelTask* const> tasks, std::span<con
   const ForwardOutput output = member.model->forward(batch, state_, member.kv);
   // p: [sum of (d + 1), vocab], the level's distributions; one-hot on the argmax when greedy.
   const at::Tensor logits = output.logits.to(at::kFloat);
+  check_finite_logits(logits, "model '" + member.name + "'");
   const at::Tensor probs = sampling_distribution(logits, options_.sampling).contiguous();
   const std::int64_t vocab = probs.size(1);
   const float* p = probs.data_ptr<float>();

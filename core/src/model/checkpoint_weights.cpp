@@ -1,10 +1,13 @@
 #include "specrouter/model/checkpoint_weights.h"
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 
 #include <ATen/ops/empty.h>
 #include <ATen/ops/from_blob.h>
+#include <ATen/ops/isfinite.h>
+#include <ATen/ops/logical_not.h>
 #include <c10/core/InferenceMode.h>
 
 #include "specrouter/error.h"
@@ -67,6 +70,19 @@ at::Tensor CheckpointWeights::load(const std::string& name, c10::ScalarType dtyp
   } else {
     tensor = at::empty(view.shape, options);
     std::memcpy(tensor.data_ptr(), view.data, view.nbytes);
+  }
+  // A NaN or infinity in a weight turns every output into garbage (a NaN norm weight
+  // decodes token 0 forever), so it is refused here. One reduction pass in double, at
+  // memory speed; non-finite values make the sum non-finite.
+  if (at::isFloatingType(stored) && tensor.numel() > 0 &&
+      !std::isfinite(tensor.sum(at::kDouble).item<double>())) {
+    const at::Tensor bad = at::logical_not(at::isfinite(tensor)).flatten().nonzero();
+    if (bad.numel() > 0) {  // else the finite values merely summed past a double's range
+      const std::int64_t first = bad[0].item<std::int64_t>();
+      throw NumericalError(view.file.string() + ": tensor " + name + " holds NaN or infinite values (" +
+                           std::to_string(bad.size(0)) + " of " + std::to_string(tensor.numel()) + ", the first at flat index " +
+                           std::to_string(first) + ")");
+    }
   }
   if (stored == dtype && device.is_cpu()) return tensor;
   return tensor.to(device, dtype);

@@ -79,6 +79,7 @@ std::vector<GenerationResult> generate(Model& model, std::span<const std::vector
     }
     const ForwardOutput output = model.forward(batch, state, kv);
     const at::Tensor logits = output.logits.to(at::kFloat);  // [running, vocab] on the CPU
+    check_finite_logits(logits, "the model");
     const at::Tensor probs = options.sampling.greedy() ? at::Tensor() : sampling_distribution(logits, options.sampling);
 
     std::vector<Running> still_running;

@@ -4,6 +4,8 @@
 
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/argmax.h>
+#include <ATen/ops/isfinite.h>
+#include <ATen/ops/logical_not.h>
 #include <ATen/ops/softmax.h>
 #include <ATen/ops/sort.h>
 #include <ATen/ops/topk.h>
@@ -42,6 +44,15 @@ at::Tensor top_p_filter(const at::Tensor& probs, double p) {
   keep_sorted.select(-1, 0).fill_(true);
   at::Tensor keep = at::zeros_like(keep_sorted).scatter_(-1, order, keep_sorted);
   return renormalise(probs * keep);
+}
+
+void check_finite_logits(const at::Tensor& logits, const std::string& model) {
+  if (at::isfinite(logits).all().item<bool>()) return;
+  const at::Tensor bad_rows = at::logical_not(at::isfinite(logits)).any(1).nonzero();
+  throw NumericalError(model + " produced NaN or infinite logits in " + std::to_string(bad_rows.size(0)) + " of " +
+                       std::to_string(logits.size(0)) + " rows (first bad row " +
+                       std::to_string(bad_rows[0][0].item<std::int64_t>()) +
+                       "); its weights or its inputs have overflowed, so decoding stops");
 }
 
 at::Tensor sampling_distribution(const at::Tensor& logits, const SamplingParams& params) {

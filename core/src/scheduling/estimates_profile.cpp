@@ -201,7 +201,7 @@ OnlineEstimates OnlineEstimates::load(const std::filesystem::path& path,
   json profile;
   try {
     profile = json::parse(text.str());
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {  // parse errors, and numbers out of range
     throw ConfigError("performance profile " + path.string() + ": not valid JSON (" + error.what() + ")");
   }
   const ProfileReader read(path);

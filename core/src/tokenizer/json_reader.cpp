@@ -90,7 +90,7 @@ nlohmann::json read_json_file(const std::string& file) {
   buffer << in.rdbuf();
   try {
     return nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers out of range
     // e.what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
     throw CheckpointError("tokenizer file '" + file + "': invalid JSON: " + e.what());
   }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <random>
 #include <span>
+#include <string>
 
 #include <ATen/core/Tensor.h>
 
@@ -40,6 +41,11 @@ at::Tensor top_k_filter(const at::Tensor& probs, std::int64_t k);
 /// cumulative mass reaches `p` (at least one), zeroes the rest and renormalises
 /// (transformers' TopPLogitsWarper). p >= 1 returns `probs` unchanged.
 at::Tensor top_p_filter(const at::Tensor& probs, double p);
+
+/// Throws NumericalError naming `model` when `logits` ([rows, vocab]) hold a NaN or an
+/// infinity: no distribution follows from them, and greedy decoding would silently pick
+/// token 0 forever. One pass over the rows, small beside the forward pass that made them.
+void check_finite_logits(const at::Tensor& logits, const std::string& model);
 
 /// The distribution tokens are drawn from: one-hot on the argmax when greedy, else
 /// temperature softmax, then top-k, then top-p (transformers' order). float32, same
