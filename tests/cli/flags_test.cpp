@@ -81,7 +81,7 @@ TEST_F(FlagsTest, PromptsKeepTheirCommandLineOrder) {
   EXPECT_EQ(line(first.output, 1), line(swapped.output, 0));
 }
 
-TEST_F(FlagsTest, OutOfRangeCountsAreRefusedNamingFlagValueAndRange) {
+TEST_F(FlagsTest, MalformedValuesAreRefusedNamingFlagValueAndRange) {
   struct Case {
     std::vector<std::string> args;
     std::string expected;
@@ -96,6 +96,8 @@ TEST_F(FlagsTest, OutOfRangeCountsAreRefusedNamingFlagValueAndRange) {
       {{"--temperature", "-1"}, "--temperature: -1 is out of range (allowed: 0 or more)"},
       {{"--tokens", "1,-2"}, "--tokens: -2 is out of range (allowed: 0 or more) in '1,-2'"},
       {{"--dtype", "f16"}, "--dtype: 'f16' is not one of float32, bfloat16, float64"},
+      {{"--max-new-tokens"}, "--max-new-tokens needs a value (N)"},
+      {{"--frobnicate", "1"}, "unexpected argument '--frobnicate'"},
   };
   for (const Case& c : cases) {
     const CliResult result = generate(c.args);

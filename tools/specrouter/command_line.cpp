@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
+#include <regex>
 
 #include "command.h"
 #include "help_format.h"
@@ -15,6 +16,16 @@ namespace {
 // The first word CLI11 did not expect, quoted; the ones after it are usually its values.
 std::string unexpected(const std::vector<std::string>& left_over) {
   return left_over.empty() ? std::string("unexpected argument") : "unexpected argument '" + left_over.front() + "'";
+}
+
+// CLI11's message, but a flag left without its value (CLI11 2.1: `--model: 1 required DIR
+// missing`) said plainly.
+std::string message(const CLI::ParseError& error) {
+  static const std::regex kMissingValue("(-[^:]*): 1 required (.+) missing");
+  const std::string text = error.what();
+  std::smatch match;
+  if (std::regex_match(text, match, kMissingValue)) return match[1].str() + " needs a value (" + match[2].str() + ")";
+  return text;
 }
 
 }  // namespace
@@ -57,7 +68,7 @@ std::optional<int> CommandLine::parse(std::span<const std::string> args, const s
   } catch (const CLI::ExtrasError&) {
     std::cerr << "specrouter " << command_ << ": " << unexpected(app_.remaining()) << "\n";
   } catch (const CLI::ParseError& e) {
-    std::cerr << "specrouter " << command_ << ": " << e.what() << "\n";
+    std::cerr << "specrouter " << command_ << ": " << message(e) << "\n";
   } catch (const UsageFault& e) {
     std::cerr << "specrouter " << command_ << ": " << e.what() << "\n";
   }

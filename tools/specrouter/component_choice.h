@@ -21,7 +21,7 @@ namespace specrouter::cli {
 struct ComponentChoice {
   std::string kind;  ///< drafter, verifier, collaboration: the flags are --KIND and --KIND-param
   std::string name;  ///< --KIND NAME; empty: none (only where the kind is optional)
-  std::vector<std::pair<std::string, std::string>> params;  ///< --KIND-param KEY=VALUE, in order
+  std::vector<std::pair<std::string, std::string>> params = {};  ///< --KIND-param KEY=VALUE, in order
 
   /// Defines `--KIND NAME` (explained by `name_help`) and the repeatable `--KIND-param K=V`
   /// (by `param_help`; a malformed pair is refused showing `example`) on `app`.

@@ -37,8 +37,9 @@ CLI::Validator seed_value() {
           return "'" + text + "' is not a whole number" + allowed;
         }
         std::uint64_t value = 0;
-        if (negative || std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc())
+        if (negative || std::from_chars(text.data(), text.data() + text.size(), value).ec != std::errc()) {
           return text + " is out of range" + allowed;
+        }
         return std::string();
       },
       "");

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <sstream>
 
@@ -11,16 +12,15 @@ namespace {
 
 std::string in_quotes(const std::string& text) { return "'" + text + "'"; }
 
-// "1 or more", "0 to 10", with "; note" after.
-std::string allowed(const std::string& min, const std::string& max, const std::string& note) {
-  std::string range = max.empty() ? min + " or more" : min + " to " + max;
+// "(allowed: RANGE; NOTE)".
+std::string allowed(const std::string& range, const std::string& note) {
   return "(allowed: " + range + (note.empty() ? "" : "; " + note) + ")";
 }
 
-// A maximum that is only the type's (int or 64 bits) reads as no maximum.
+// "1 or more", "0 to 10"; a maximum that is only the type's (int or 64 bits) reads as none.
 std::string whole_range(std::int64_t min, std::int64_t max, const std::string& note) {
   const bool unbounded = max == kNoLimit || max == std::numeric_limits<int>::max();
-  return allowed(std::to_string(min), unbounded ? "" : std::to_string(max), note);
+  return allowed(std::to_string(min) + (unbounded ? " or more" : " to " + std::to_string(max)), note);
 }
 
 // All of `text` as a decimal whole number (an optional '-' and digits; no '+', spaces or
@@ -37,8 +37,11 @@ std::optional<std::int64_t> parse_whole(const std::string& text) {
 std::string check_whole(const std::string& text, std::int64_t min, std::int64_t max, const std::string& note) {
   const std::optional<std::int64_t> value = parse_whole(text);
   if (!value) {
-    const bool digits = !text.empty() && text.find_first_not_of("-0123456789") == std::string::npos;
-    return in_quotes(text) + (digits ? " is out of range " : " is not a whole number ") + whole_range(min, max, note);
+    // Digits that do not fit 64 bits are a number, just too large.
+    const std::size_t sign = !text.empty() && text[0] == '-' ? 1 : 0;
+    const bool digits = text.size() > sign && text.find_first_not_of("0123456789", sign) == std::string::npos;
+    if (digits) return text + " is out of range " + whole_range(min, max, note);
+    return in_quotes(text) + " is not a whole number " + whole_range(min, max, note);
   }
   if (*value < min || *value > max) return text + " is out of range " + whole_range(min, max, note);
   return "";
@@ -58,7 +61,7 @@ std::string real_range(double min, bool min_allowed, double max, const std::stri
   } else {
     range += (min_allowed ? " to " : " and at most ") + format_real(max);
   }
-  return "(allowed: " + range + (note.empty() ? "" : "; " + note) + ")";
+  return allowed(range, note);
 }
 
 }  // namespace
