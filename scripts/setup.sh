@@ -31,7 +31,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   python3 python3-venv python3-h5py python3-matplotlib
-  libyaml-cpp-dev libhdf5-dev nlohmann-json3-dev libonig-dev
+  libyaml-cpp-dev libhdf5-dev nlohmann-json3-dev libonig-dev libcli11-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   doxygen graphviz openmpi-bin libopenmpi-dev zlib1g-dev
   # the model zoo's text corpus (configs/corpus/debian.yaml pins versions and files)

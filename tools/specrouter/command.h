@@ -4,9 +4,10 @@
 //   static const specrouter::cli::CommandRegistration kRegistration{
 //       {"plugins", "list registered components", &run_plugins_command}};
 //
-// Commands receive their arguments (without the command name), print to stdout/stderr,
-// and return the process exit code. Errors derived from specrouter::Error escape to
-// main(), which prints them on one line and exits with kExitFailure.
+// Commands receive their arguments (without the command name), define their flags with
+// CLI11 through CommandLine (command_line.h), print to stdout/stderr, and return the
+// process exit code. Errors derived from specrouter::Error escape to main(), which prints
+// them on one line and exits with kExitFailure.
 
 #include <span>
 #include <string>
@@ -40,7 +41,7 @@ struct CommandRegistration {
 /// Every registered command, sorted by name.
 std::vector<Command> commands();
 
-/// True when `args` contains `--help` or `-h`.
+/// True when `args` contains `--help` or `-h` (which wins over anything else on the line).
 bool wants_help(std::span<const std::string> args);
 
 }  // namespace specrouter::cli

@@ -3,8 +3,9 @@
 #include <chrono>
 #include <iostream>
 
-#include "cli_args.h"
 #include "command.h"
+#include "command_line.h"
+#include "decoding_flags.h"
 #include "specrouter/engine/plugin_setup.h"
 #include "specrouter/error.h"
 #include "specrouter/model/generate.h"
@@ -15,52 +16,28 @@
 namespace specrouter::cli {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: specrouter generate --model DIR (--prompt TEXT | --tokens IDS)... [options]\n\n"
+const CommandHelp kHelp{
+    "specrouter generate --model DIR (--prompt TEXT | --tokens IDS)... [options]",
     "Generates a continuation of each prompt with one model alone (prefill, then one\n"
     "token per step), prints it, and reports tokens per second on stderr. Several\n"
-    "prompts run as one batch.\n\n"
-    "  --model DIR           Hugging Face checkpoint folder (config.json, *.safetensors)\n";
-
-void print_help(std::ostream& out) { out << kUsage << kDecodingFlagsHelp; }
+    "prompts run as one batch."};
 
 struct Arguments {
   std::string model;
   DecodingArguments decoding;
 };
 
-Arguments parse(std::span<const std::string> args) {
-  Arguments parsed;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    if (parsed.decoding.take_switch(flag)) continue;
-    if (i + 1 >= args.size()) throw UsageFault("unexpected argument '" + flag + "'");
-    const std::string& value = args[++i];
-    if (flag == "--model") {
-      parsed.model = value;
-    } else if (!parsed.decoding.take_option(flag, value)) {
-      throw UsageFault("unexpected argument '" + flag + "'");
-    }
-  }
-  if (parsed.model.empty()) throw UsageFault("--model is required");
-  parsed.decoding.require_prompts();
-  return parsed;
-}
-
 int run_generate_command(std::span<const std::string> args) {
-  if (wants_help(args)) {
-    print_help(std::cout);
-    return kExitSuccess;
-  }
   Arguments parsed;
-  try {
-    parsed = parse(args);
-  } catch (const UsageFault& e) {
-    std::cerr << "specrouter generate: " << e.what() << "\n";
-    print_help(std::cerr);
-    return kExitUsage;
-  }
+  CommandLine line("generate", kHelp);
+  line.app()
+      .add_option("--model", parsed.model, "Hugging Face checkpoint folder (config.json, *.safetensors)")
+      ->type_name("DIR")
+      ->required();
+  parsed.decoding.add_flags(line.app());
+  if (const auto exit_code = line.parse(args, [&] { parsed.decoding.require_prompts(); })) return *exit_code;
   DecodingArguments& decoding = parsed.decoding;
+  decoding.resolve_seed(std::cerr);
 
   const int threads = set_compute_threads(decoding.threads);
   std::unique_ptr<Tokenizer> tokenizer;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "command_line.h"
 #include "specrouter/engine/leaderboard.h"
 #include "specrouter/error.h"
 
@@ -12,16 +13,13 @@ namespace specrouter::cli {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr const char* kHelp =
-    "usage: specrouter leaderboard RESULTS_FOLDER [--markdown FILE] [--csv FILE]\n\n"
+const CommandHelp kHelp{
+    "specrouter leaderboard RESULTS_FOLDER [--markdown FILE] [--csv FILE]",
     "Reads every results.h5 below RESULTS_FOLDER (never *.partial) and renders, per pool,\n"
     "tables with methods as rows and workloads as columns: tokens/s and the speedup over the\n"
     "target-only baseline of the same folder, tau, acceptance per level, and the chains\n"
     "chosen. A cell averages its runs (seeds); cells nothing measured show '—'. Files\n"
-    "without a summary or of another format version are reported on stderr and skipped.\n\n"
-    "options:\n"
-    "  --markdown FILE   write the Markdown tables to FILE (default: stdout)\n"
-    "  --csv FILE        also write one CSV row per (pool, method, workload) to FILE\n";
+    "without a summary or of another format version are reported on stderr and skipped."};
 
 // Writes through a temporary name, so a failed write never leaves half a table.
 void write_file(const fs::path& path, const std::string& text) {
@@ -37,38 +35,21 @@ void write_file(const fs::path& path, const std::string& text) {
 }
 
 int run_leaderboard_command(std::span<const std::string> args) {
-  if (wants_help(args)) {
-    std::cout << kHelp;
-    return kExitSuccess;
-  }
-  fs::path folder, markdown_file, csv_file;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--markdown" || arg == "--csv") {
-      if (i + 1 >= args.size()) {
-        std::cerr << "specrouter leaderboard: " << arg << " needs a file\n";
-        return kExitUsage;
-      }
-      (arg == "--csv" ? csv_file : markdown_file) = args[++i];
-    } else if (arg.rfind("-", 0) == 0) {
-      std::cerr << "specrouter leaderboard: unknown option '" << arg << "' (see --help)\n";
-      return kExitUsage;
-    } else if (folder.empty()) {
-      folder = arg;
-    } else {
-      std::cerr << "specrouter leaderboard: one results folder, not '" << folder.string() << "' and '" << arg << "'\n";
-      return kExitUsage;
-    }
-  }
-  if (folder.empty()) {
-    std::cerr << "specrouter leaderboard: which results folder? (see --help)\n";
-    return kExitUsage;
-  }
+  std::string folder, markdown_file, csv_file;
+  CommandLine line("leaderboard", kHelp);
+  line.app().add_option("RESULTS_FOLDER", folder, "a sweep's folder, or any folder above results files")->required();
+  line.app()
+      .add_option("--markdown", markdown_file, "write the Markdown tables to FILE (default: stdout)")
+      ->type_name("FILE");
+  line.app()
+      .add_option("--csv", csv_file, "also write one CSV row per (pool, method, workload) to FILE")
+      ->type_name("FILE");
+  if (const auto exit_code = line.parse(args)) return *exit_code;
 
   const Leaderboard board = read_leaderboard(folder);
   for (const std::string& why : board.skipped) std::cerr << "specrouter leaderboard: skipped " << why << "\n";
   if (board.files_read == 0) {
-    throw Error("results folder '" + folder.string() + "': no usable results.h5 below it (" +
+    throw Error("results folder '" + folder + "': no usable results.h5 below it (" +
                 std::to_string(board.skipped.size()) + " skipped)");
   }
   std::ostringstream markdown;
@@ -77,13 +58,13 @@ int run_leaderboard_command(std::span<const std::string> args) {
     std::cout << markdown.str();
   } else {
     write_file(markdown_file, markdown.str());
-    std::cerr << "wrote " << markdown_file.string() << "\n";
+    std::cerr << "wrote " << markdown_file << "\n";
   }
   if (!csv_file.empty()) {
     std::ostringstream csv;
     render_csv(board, csv);
     write_file(csv_file, csv.str());
-    std::cerr << "wrote " << csv_file.string() << "\n";
+    std::cerr << "wrote " << csv_file << "\n";
   }
   return kExitSuccess;
 }

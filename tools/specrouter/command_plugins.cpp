@@ -3,45 +3,31 @@
 #include <iostream>
 
 #include "command.h"
+#include "command_line.h"
+#include "flag_values.h"
+#include "shared_flags.h"
 #include "specrouter/engine/plugin_setup.h"
 
 namespace specrouter::cli {
 namespace {
 
-constexpr const char* kHelp =
-    "usage: specrouter plugins [--kind KIND] [--plugin-path DIR]...\n\n"
+const CommandHelp kHelp{
+    "specrouter plugins [--kind KIND] [--plugin-path DIR]...",
     "Lists every registered drafter, verifier, scheduler, kernel and collaboration scheme:\n"
-    "its description,\n"
-    "the source file and library it came from, and its parameters (type, default, doc).\n"
-    "Plugins are loaded from --plugin-path folders, $SPECROUTER_PLUGIN_PATH, and the\n"
-    "build's or installation's plugin folder. Refused libraries are reported on stderr.\n\n"
-    "  --kind KIND          only drafter, verifier, scheduler, kernel or collaboration\n"
-    "  --plugin-path DIR    also load the plugins in DIR (repeatable)\n";
+    "its description, the source file and library it came from, and its parameters (type,\n"
+    "default, doc). Plugins are loaded from --plugin-path folders, $SPECROUTER_PLUGIN_PATH,\n"
+    "and the build's or installation's plugin folder. Refused libraries are reported on stderr."};
 
 int run_plugins_command(std::span<const std::string> args) {
-  if (wants_help(args)) {
-    std::cout << kHelp;
-    return kExitSuccess;
-  }
   std::string kind_filter;
   std::vector<std::filesystem::path> extra_folders;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const bool has_value = i + 1 < args.size();
-    if (args[i] == "--kind" && has_value) {
-      kind_filter = args[++i];
-      if (kind_filter != "drafter" && kind_filter != "verifier" && kind_filter != "scheduler" &&
-          kind_filter != "kernel" && kind_filter != "collaboration") {
-        std::cerr << "specrouter plugins: --kind must be drafter, verifier, scheduler, kernel or collaboration, not '"
-                  << kind_filter << "'\n";
-        return kExitUsage;
-      }
-    } else if (args[i] == "--plugin-path" && has_value) {
-      extra_folders.emplace_back(args[++i]);
-    } else {
-      std::cerr << "specrouter plugins: unexpected argument '" << args[i] << "'\n" << kHelp;
-      return kExitUsage;
-    }
-  }
+  CommandLine line("plugins", kHelp);
+  line.app()
+      .add_option("--kind", kind_filter, "only drafter, verifier, scheduler, kernel or collaboration")
+      ->type_name("KIND")
+      ->check(one_of({"drafter", "verifier", "scheduler", "kernel", "collaboration"}));
+  add_plugin_path_flag(line.app(), extra_folders, "also load the plugins in DIR (repeatable)");
+  if (const auto exit_code = line.parse(args)) return *exit_code;
 
   Registries registries;
   load_plugins(registries, extra_folders, std::cerr);

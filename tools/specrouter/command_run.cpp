@@ -8,6 +8,9 @@
 #include <iostream>
 
 #include "command.h"
+#include "command_line.h"
+#include "flag_values.h"
+#include "shared_flags.h"
 #include "specrouter/config/compose.h"
 #include "specrouter/engine/config_dir.h"
 #include "specrouter/engine/experiment_runs.h"
@@ -18,8 +21,8 @@ namespace specrouter::cli {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr const char* kHelp =
-    "usage: specrouter [run] [OPTIONS] [OVERRIDES...]\n\n"
+const CommandHelp kHelp{
+    "specrouter [run] [OPTIONS] [OVERRIDES...]",
     "Composes configs/config.yaml with the overrides, loads the plugins it names, checks\n"
     "every component's parameters, and runs the experiment into its own output folder\n"
     "(run.output_dir; the composed config and overrides are saved in <folder>/.specrouter/).\n\n"
@@ -28,20 +31,7 @@ constexpr const char* kHelp =
     "  a.b=value          change an existing value         (run.seed=3)\n"
     "  +a.b=value         add a new key                    (+workload.tag=x)\n"
     "  ++a.b=value        set or add                       (++run.threads=2)\n"
-    "  ~a.b               delete a key                     (~drafter)\n\n"
-    "options:\n"
-    "  -m, --multirun         sweep comma lists and range(start,stop,step): one job per combination,\n"
-    "                         each into <run.sweep_dir>/<job>; the same command again resumes an\n"
-    "                         interrupted sweep, skipping jobs whose folder holds results.h5; a\n"
-    "                         failed job is reported and the others go on (exit 1 at the end);\n"
-    "                         under `mpirun -n N` job j runs on rank j mod N\n"
-    "  --progress MODE        sweep progress: auto (a bar on a terminal, plain lines otherwise),\n"
-    "                         bar, or lines\n"
-    "  --cfg job              print the composed config and exit\n"
-    "  --config-dir DIR       config folder (default: ./configs, else the source tree's)\n"
-    "  --config-name NAME     primary config without .yaml (default: config)\n"
-    "  --plugin-path DIR      also load the plugins in DIR (repeatable); a plugin's configs/ folder\n"
-    "                         beside its library adds options to the config groups (drafter=NAME)\n";
+    "  ~a.b               delete a key                     (~drafter)"};
 
 struct RunOptions {
   ExperimentRequest request;  // config folder, primary config, overrides
@@ -51,54 +41,25 @@ struct RunOptions {
   std::vector<fs::path> plugin_paths;
 };
 
-// Returns false (after printing why) when the command line is malformed.
-bool parse_options(std::span<const std::string> args, RunOptions& options) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&](const char* flag) -> const std::string* {
-      if (i + 1 < args.size()) return &args[++i];
-      std::cerr << "specrouter run: " << flag << " needs a value\n";
-      return nullptr;
-    };
-    if (arg == "-m" || arg == "--multirun") {
-      options.multirun = true;
-    } else if (arg == "--cfg") {
-      const std::string* what = value("--cfg");
-      if (!what) return false;
-      if (*what != "job") {
-        std::cerr << "specrouter run: --cfg supports 'job', not '" << *what << "'\n";
-        return false;
-      }
-      options.print_config = true;
-    } else if (arg == "--progress") {
-      const std::string* mode = value("--progress");
-      if (!mode) return false;
-      if (*mode != "auto" && *mode != "bar" && *mode != "lines") {
-        std::cerr << "specrouter run: --progress is auto, bar or lines, not '" << *mode << "'\n";
-        return false;
-      }
-      options.progress = *mode;
-    } else if (arg == "--config-dir") {
-      const std::string* dir = value("--config-dir");
-      if (!dir) return false;
-      options.request.config_dir = *dir;
-    } else if (arg == "--config-name") {
-      const std::string* name = value("--config-name");
-      if (!name) return false;
-      options.request.config_name = *name;
-    } else if (arg == "--plugin-path") {
-      const std::string* dir = value("--plugin-path");
-      if (!dir) return false;
-      options.plugin_paths.emplace_back(*dir);
-    } else if (arg.rfind("--", 0) == 0 && arg.find('=') == std::string::npos) {
-      std::cerr << "specrouter run: unknown option '" << arg << "'\n";
-      return false;
-    } else {
-      options.request.overrides.push_back(arg);
-    }
-  }
-  if (options.request.config_dir.empty()) options.request.config_dir = project_config_dir();
-  return true;
+void add_flags(CLI::App& app, RunOptions& options) {
+  app.add_flag("-m,--multirun", options.multirun,
+               "sweep comma lists and range(start,stop,step): one job per combination, each into "
+               "<run.sweep_dir>/<job>; the same command again resumes an interrupted sweep, skipping jobs whose "
+               "folder holds results.h5; a failed job is reported and the others go on (exit 1 at the end); under "
+               "`mpirun -n N` job j runs on rank j mod N");
+  app.add_option("--progress", options.progress,
+                 "sweep progress: auto (a bar on a terminal, plain lines otherwise), bar, or lines")
+      ->type_name("MODE")
+      ->check(one_of({"auto", "bar", "lines"}));
+  app.add_option_function<std::string>(
+         "--cfg", [&](const std::string&) { options.print_config = true; }, "print the composed config and exit")
+      ->type_name("job")
+      ->check(one_of({"job"}));
+  add_config_flags(app, options.request.config_dir, options.request.config_name, "./configs",
+                   "primary config without .yaml");
+  add_plugin_path_flag(app, options.plugin_paths,
+                       "also load the plugins in DIR (repeatable); a plugin's configs/ folder beside its library adds "
+                       "options to the config groups (drafter=NAME)");
 }
 
 int run_sweep_command(const RunOptions& options, const Registries& registries) {
@@ -110,15 +71,13 @@ int run_sweep_command(const RunOptions& options, const Registries& registries) {
 }
 
 int run_command(std::span<const std::string> args) {
-  if (wants_help(args)) {
-    std::cout << kHelp;
-    return kExitSuccess;
-  }
   RunOptions options;
-  if (!parse_options(args, options)) {
-    std::cerr << "(see `specrouter run --help`)\n";
-    return kExitUsage;
-  }
+  CommandLine line("run", kHelp);
+  add_flags(line.app(), options);
+  line.take_words();
+  if (const auto exit_code = line.parse(args)) return *exit_code;
+  options.request.overrides = line.words();
+  if (options.request.config_dir.empty()) options.request.config_dir = project_config_dir();
 
   Registries registries;
   const PluginLoadReport plugins = load_plugins(registries, options.plugin_paths, std::cerr);

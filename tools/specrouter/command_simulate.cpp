@@ -9,14 +9,17 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 
 #include <c10/core/InferenceMode.h>
 #include <yaml-cpp/yaml.h>
 
-#include "cli_args.h"
 #include "command.h"
+#include "command_line.h"
+#include "flag_values.h"
+#include "shared_flags.h"
 #include "specrouter/engine/component_flags.h"
 #include "specrouter/engine/plugin_setup.h"
 #include "specrouter/engine/decoding_loop.h"
@@ -28,28 +31,14 @@
 namespace specrouter::cli {
 namespace {
 
-constexpr const char* kHelp =
-    "usage: specrouter simulate --profile FILE [options]\n\n"
+const CommandHelp kHelp{
+    "specrouter simulate --profile FILE [options]",
     "Runs a workload on a simulated pool (experiments/simulator/profiles/) with each\n"
     "scheduler, learning online from simulated time, and with every fixed plan of the\n"
     "search space; the fastest fixed plan is the oracle. Prints tokens per simulated\n"
     "second, the ratio to the oracle and the regret (extra simulated seconds for the same\n"
     "tokens) of each scheduler, and after each scenario event the steps it took to reach\n"
-    "the plan the cost model calls best for the new conditions.\n\n"
-    "  --profile FILE          simulation profile (YAML)\n"
-    "  --scheduler NAME        a scheduler plugin to compare (repeatable; default greedy,\n"
-    "                          dp, bandit)\n"
-    "  --set NAME.KEY=VALUE    a parameter of scheduler NAME (repeatable), e.g.\n"
-    "                          --set bandit.policy=thompson\n"
-    "  --prompts N             sequences decoded as one batch (default 8)\n"
-    "  --new-tokens N          tokens per sequence (default 512)\n"
-    "  --class NAME            request class of every sequence (a key of the profile's classes)\n"
-    "  --max-levels N          pool models in a chain, oracle's search space (default 3)\n"
-    "  --max-draft-length N    longest draft per level, oracle's search space (default 6)\n"
-    "  --prior-strength S      pseudo-tokens behind each pair's prior acceptance of 0.5 (default\n"
-    "                          16); 0 = no beliefs, acceptance as first observed\n"
-    "  --output FILE           also write the results as YAML\n"
-    "  --plugin-path DIR       also load plugins from DIR (repeatable)\n";
+    "the plan the cost model calls best for the new conditions."};
 
 struct Arguments {
   std::filesystem::path profile;
@@ -60,60 +49,65 @@ struct Arguments {
   std::string request_class;
   PlanSearchLimits limits{.max_draft_length = 6, .max_chain_length = 3};
   double prior_strength = 16;  // the learning schedulers' acceptance beliefs (robust_routing.md)
-  std::filesystem::path output;
+  std::string output;
   std::vector<std::filesystem::path> plugin_paths;
 };
 
-Arguments parse(std::span<const std::string> args) {
-  Arguments parsed;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) throw UsageFault(flag + " needs a value");
-      return args[++i];
-    };
-    if (flag == "--profile") {
-      parsed.profile = value();
-    } else if (flag == "--scheduler") {
-      parsed.schedulers.push_back(value());
-    } else if (flag == "--set") {
-      const auto [key, text] = parse_key_value(flag, value(), "bandit.policy=thompson");
-      const auto dot = key.find('.');
-      if (dot == std::string::npos || dot == 0 || dot + 1 == key.size()) {
-        throw UsageFault("--set expects NAME.KEY=VALUE, got '" + key + "'");
-      }
-      parsed.settings[key.substr(0, dot)][key.substr(dot + 1)] = text;
-    } else if (flag == "--prompts") {
-      parsed.prompts = parse_number<int>(flag, value());
-    } else if (flag == "--new-tokens") {
-      parsed.new_tokens = parse_number<std::int64_t>(flag, value());
-    } else if (flag == "--class") {
-      parsed.request_class = value();
-    } else if (flag == "--max-levels") {
-      parsed.limits.max_chain_length = parse_number<int>(flag, value());
-    } else if (flag == "--max-draft-length") {
-      parsed.limits.max_draft_length = parse_number<int>(flag, value());
-    } else if (flag == "--prior-strength") {
-      parsed.prior_strength = parse_number<double>(flag, value());
-      if (!(parsed.prior_strength >= 0)) throw UsageFault("--prior-strength must be >= 0");
-    } else if (flag == "--output") {
-      parsed.output = value();
-    } else if (flag == "--plugin-path") {
-      parsed.plugin_paths.emplace_back(value());
-    } else {
-      throw UsageFault("unknown flag '" + flag + "'");
-    }
+// `--set NAME.KEY=VALUE`: KEY=VALUE whose key has a scheduler's name before a dot.
+void take_setting(Arguments& parsed, const std::string& setting) {
+  const auto [key, text] = split_key_value(setting);
+  const auto dot = key.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == key.size()) {
+    throw CLI::ValidationError("--set", "expects NAME.KEY=VALUE, e.g. bandit.policy=thompson, not '" + setting + "'");
   }
-  if (parsed.profile.empty()) throw UsageFault("--profile is required");
-  if (parsed.prompts < 1) throw UsageFault("--prompts must be >= 1");
-  if (parsed.new_tokens < 1) throw UsageFault("--new-tokens must be >= 1");
+  parsed.settings[key.substr(0, dot)][key.substr(dot + 1)] = text;
+}
+
+void add_flags(CLI::App& app, Arguments& parsed) {
+  app.add_option_function<std::string>(
+         "--profile", [&](const std::string& file) { parsed.profile = file; }, "simulation profile (YAML)")
+      ->type_name("FILE")
+      ->required();
+  add_repeatable(app, "--scheduler", [&](const std::string& name) { parsed.schedulers.push_back(name); },
+                 "a scheduler plugin to compare (repeatable; default greedy, dp, bandit)")
+      ->type_name("NAME");
+  add_repeatable(app, "--set", [&](const std::string& setting) { take_setting(parsed, setting); },
+                 "a parameter of scheduler NAME (repeatable), e.g. --set bandit.policy=thompson")
+      ->type_name("NAME.KEY=VALUE")
+      ->check(key_value("bandit.policy=thompson"));
+  app.add_option("--prompts", parsed.prompts, "sequences decoded as one batch (default 8)")
+      ->type_name("N")
+      ->check(whole_number(1, std::numeric_limits<int>::max()));
+  app.add_option("--new-tokens", parsed.new_tokens, "tokens per sequence (default 512)")
+      ->type_name("N")
+      ->check(whole_number(1));
+  app.add_option("--class", parsed.request_class, "request class of every sequence (a key of the profile's classes)")
+      ->type_name("NAME");
+  app.add_option("--max-levels", parsed.limits.max_chain_length,
+                 "pool models in a chain, oracle's search space (default 3; 0: the whole pool)")
+      ->type_name("N")
+      ->check(whole_number(0, std::numeric_limits<int>::max(), "0: the whole pool"));
+  app.add_option("--max-draft-length", parsed.limits.max_draft_length,
+                 "longest draft per level, oracle's search space (default 6)")
+      ->type_name("N")
+      ->check(whole_number(1, std::numeric_limits<int>::max()));
+  app.add_option("--prior-strength", parsed.prior_strength,
+                 "pseudo-tokens behind each pair's prior acceptance of 0.5 (default 16); 0 = no beliefs, acceptance "
+                 "as first observed")
+      ->type_name("S")
+      ->check(real_number(0, true));
+  app.add_option("--output", parsed.output, "also write the results as YAML")->type_name("FILE");
+  add_plugin_path_flag(app, parsed.plugin_paths);
+}
+
+// The rules between flags, after CLI11 has checked each flag's value.
+void check(Arguments& parsed) {
   if (parsed.schedulers.empty()) parsed.schedulers = {"greedy", "dp", "bandit"};
   for (const auto& [name, keys] : parsed.settings) {
     if (std::find(parsed.schedulers.begin(), parsed.schedulers.end(), name) == parsed.schedulers.end()) {
       throw UsageFault("--set names scheduler '" + name + "', which is not compared (add --scheduler " + name + ")");
     }
   }
-  return parsed;
 }
 
 // A scheduler from the registry with the command line's --set NAME.KEY=VALUE settings,
@@ -241,17 +235,10 @@ std::vector<double> event_times(const SimulationProfile& profile) {
 }
 
 int run_simulate_command(std::span<const std::string> args) {
-  if (wants_help(args)) {
-    std::cout << kHelp;
-    return kExitSuccess;
-  }
   Arguments arguments;
-  try {
-    arguments = parse(args);
-  } catch (const UsageFault& fault) {
-    std::cerr << "specrouter simulate: " << fault.what() << "\n\n" << kHelp;
-    return kExitUsage;
-  }
+  CommandLine line("simulate", kHelp);
+  add_flags(line.app(), arguments);
+  if (const auto exit_code = line.parse(args, [&] { check(arguments); })) return *exit_code;
   const SimulationProfile profile = load_simulation_profile(arguments.profile);
   if (!arguments.request_class.empty() && profile.classes.count(arguments.request_class) == 0) {
     throw ConfigError(arguments.profile.string() + ": no request class '" + arguments.request_class + "'");
@@ -327,7 +314,7 @@ int run_simulate_command(std::span<const std::string> args) {
   out << YAML::EndSeq << YAML::EndMap;
   if (!arguments.output.empty()) {
     std::ofstream file(arguments.output);
-    if (!(file << out.c_str() << "\n")) throw ConfigError(arguments.output.string() + ": cannot write the results");
+    if (!(file << out.c_str() << "\n")) throw ConfigError(arguments.output + ": cannot write the results");
   }
   return kExitSuccess;
 }

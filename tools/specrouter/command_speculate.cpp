@@ -5,15 +5,18 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <numeric>
 #include <sstream>
 
-#include "cli_args.h"
 #include "command.h"
+#include "command_line.h"
+#include "component_choice.h"
+#include "decoding_flags.h"
+#include "flag_values.h"
 #include "specrouter/engine/plugin_setup.h"
 #include "specrouter/engine/pool.h"
 #include "specrouter/engine/speculation_stats.h"
-#include "specrouter/engine/component_flags.h"
 #include "specrouter/engine/speculative_generate.h"
 #include "specrouter/decoding/step_executor.h"
 #include "specrouter/error.h"
@@ -25,95 +28,73 @@ namespace specrouter::cli {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr const char* kUsage =
-    "usage: specrouter speculate --model DIR [--model DIR]... (--prompt TEXT | --tokens IDS)... [options]\n\n"
+const CommandHelp kHelp{
+    "specrouter speculate --model DIR [--model DIR]... (--prompt TEXT | --tokens IDS)... [options]",
     "Decodes each prompt by speculative decoding with a chain of models: the cheapest\n"
     "drafts, each next one verifies and corrects, the last (the target) commits. With\n"
     "greedy decoding the output equals `specrouter generate` with the target alone;\n"
     "sampled output follows the target's distribution. Several prompts run as one batch.\n"
-    "Prints each continuation on stdout and the step statistics on stderr.\n\n"
-    "  --model DIR           a checkpoint folder of the chain (repeatable): cheapest first,\n"
-    "                        the last one is the target; all must share one vocabulary\n"
-    "  --draft-lengths L,..  tokens each level below the target proposes to the next per\n"
-    "                        round, one per level below the target (default 4 each)\n"
-    "  --verifier NAME       verifier plugin at every level (default token; or tree)\n"
-    "  --verifier-param K=V  a parameter of the verifier (repeatable), checked as --drafter-param\n"
-    "  --collaboration NAME  how the chain's levels draft and verify (default\n"
-    "                        collaborative_verification: each level verifies the one below;\n"
-    "                        vertical_cascade: lower levels only extend the draft, the target\n"
-    "                        alone verifies)\n"
-    "  --drafter NAME        bottom drafter plugin below the chain's first model (ngram,\n"
-    "                        ngram_lm, model, ...; default none)\n"
-    "  --drafter-param K=V   a parameter of the drafter (repeatable), e.g. max_ngram=4, or\n"
-    "                        model=NAME for the model drafter (NAME: a pool name, below)\n"
-    "  --drafter-length N    tokens the drafter proposes per round (default 4)\n"
-    "  --drafter-model DIR   load DIR into the pool below the chain without making it a\n"
-    "                        level, for a drafter that runs it (repeatable); e.g. classic\n"
-    "                        two-model drafting: --model T --drafter model\n"
-    "                        --drafter-model S --drafter-param model=S\n"
-    "  --ids                 print token ids (`[i] tokens: 5,17,3 (max_tokens)`, as\n"
-    "                        `generate` does) instead of text\n"
-    "  --stats FILE          write the statistics to FILE (JSON if it ends in .json, else\n"
-    "                        YAML) instead of printing them\n\n"
+    "Prints each continuation on stdout and the step statistics on stderr.",
     "Pool names: each model is named after its folder's base name (`models/llama-1b/`\n"
     "is `llama-1b`); a repeated name gets `-2`, `-3`, ... in command-line order. The pool\n"
-    "is the --drafter-model folders, then the --model folders.\n\n";
-
-void print_help(std::ostream& out) { out << kUsage << kDecodingFlagsHelp; }
+    "is the --drafter-model folders, then the --model folders."};
 
 struct Arguments {
   std::vector<std::string> chain;          // --model, target last
   std::vector<std::string> drafter_models;  // --drafter-model
   std::vector<int> draft_lengths;          // empty: 4 each
-  std::string verifier = "token";
-  std::string collaboration = "collaborative_verification";
-  std::string drafter;
-  std::vector<std::pair<std::string, std::string>> drafter_params;
-  std::vector<std::pair<std::string, std::string>> verifier_params;
+  ComponentChoice verifier{"verifier", "token"};
+  ComponentChoice collaboration{"collaboration", "collaborative_verification"};
+  ComponentChoice drafter{"drafter", ""};  // none unless --drafter
   int drafter_length = 4;
-  bool drafter_length_given = false;
   bool print_ids = false;
   std::string stats_file;
   DecodingArguments decoding;
 };
 
-Arguments parse(std::span<const std::string> args) {
-  Arguments parsed;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& flag = args[i];
-    if (parsed.decoding.take_switch(flag)) continue;
-    if (flag == "--ids") {
-      parsed.print_ids = true;
-      continue;
-    }
-    if (i + 1 >= args.size()) throw UsageFault("unexpected argument '" + flag + "'");
-    const std::string& value = args[++i];
-    if (flag == "--model") {
-      parsed.chain.push_back(value);
-    } else if (flag == "--drafter-model") {
-      parsed.drafter_models.push_back(value);
-    } else if (flag == "--draft-lengths") {
-      parsed.draft_lengths = parse_number_list<int>(flag, value);
-    } else if (flag == "--verifier") {
-      parsed.verifier = value;
-    } else if (flag == "--collaboration") {
-      parsed.collaboration = value;
-    } else if (flag == "--drafter") {
-      parsed.drafter = value;
-    } else if (flag == "--drafter-param") {
-      parsed.drafter_params.push_back(parse_key_value(flag, value, "max_ngram=4"));
-    } else if (flag == "--verifier-param") {
-      parsed.verifier_params.push_back(parse_key_value(flag, value, "name=value"));
-    } else if (flag == "--drafter-length") {
-      parsed.drafter_length = parse_number<int>(flag, value);
-      parsed.drafter_length_given = true;
-    } else if (flag == "--stats") {
-      parsed.stats_file = value;
-    } else if (!parsed.decoding.take_option(flag, value)) {
-      throw UsageFault("unexpected argument '" + flag + "'");
-    }
-  }
-  if (parsed.chain.empty()) throw UsageFault("--model is required (repeat it for a chain, target last)");
+// Defines the flags of `speculate` on `app`, writing into `parsed`.
+void add_flags(CLI::App& app, Arguments& parsed) {
+  add_repeatable(app, "--model", [&](const std::string& dir) { parsed.chain.push_back(dir); },
+                 "a checkpoint folder of the chain (repeatable): cheapest first, the last one is the target; all "
+                 "must share one vocabulary")
+      ->type_name("DIR")
+      ->required();
+  app.add_option_function<std::string>(
+         "--draft-lengths", [&](const std::string& list) { parsed.draft_lengths = split_numbers<int>(list); },
+         "tokens each level below the target proposes to the next per round, one per level below the target "
+         "(default 4 each)")
+      ->type_name("L,..")
+      ->check(number_list(1, std::numeric_limits<int>::max()));
+  parsed.verifier.add_flags(app, "verifier plugin at every level (default token; or tree)",
+                            "a parameter of the verifier (repeatable), checked as --drafter-param", "name=value");
+  parsed.collaboration.add_flags(
+      app,
+      "how the chain's levels draft and verify (default collaborative_verification: each level verifies the one "
+      "below; vertical_cascade: lower levels only extend the draft, the target alone verifies)",
+      "a parameter of the collaboration scheme (repeatable), checked as --drafter-param", "name=value");
+  parsed.drafter.add_flags(app, "bottom drafter plugin below the chain's first model (ngram, ngram_lm, model, ...; "
+                                "default none)",
+                           "a parameter of the drafter (repeatable), e.g. max_ngram=4, or model=NAME for the model "
+                           "drafter (NAME: a pool name, below)",
+                           "max_ngram=4");
+  app.add_option("--drafter-length", parsed.drafter_length, "tokens the drafter proposes per round (default 4)")
+      ->type_name("N")
+      ->check(whole_number(1, std::numeric_limits<int>::max()));
+  add_repeatable(app, "--drafter-model", [&](const std::string& dir) { parsed.drafter_models.push_back(dir); },
+                 "load DIR into the pool below the chain without making it a level, for a drafter that runs it "
+                 "(repeatable); e.g. classic two-model drafting: --model T --drafter model --drafter-model S "
+                 "--drafter-param model=S")
+      ->type_name("DIR");
+  app.add_flag("--ids", parsed.print_ids,
+               "print token ids (`[i] tokens: 5,17,3 (max_tokens)`, as `generate` does) instead of text");
+  app.add_option("--stats", parsed.stats_file,
+                 "write the statistics to FILE (JSON if it ends in .json, else YAML) instead of printing them")
+      ->type_name("FILE");
+  parsed.decoding.add_flags(app);
+}
+
+// The rules between flags, after CLI11 has checked each flag's value.
+void check(const CLI::App& app, Arguments& parsed) {
   parsed.decoding.require_prompts();
   const std::size_t below_target = parsed.chain.size() - 1;
   if (parsed.draft_lengths.empty()) parsed.draft_lengths.assign(below_target, 4);
@@ -122,16 +103,9 @@ Arguments parse(std::span<const std::string> args) {
                      " length(s) but the chain of " + std::to_string(parsed.chain.size()) + " model(s) has " +
                      std::to_string(below_target) + " level(s) below the target");
   }
-  for (int length : parsed.draft_lengths) {
-    if (length < 1) throw UsageFault("--draft-lengths: every length must be >= 1, got " + std::to_string(length));
-  }
-  if (parsed.drafter.empty() && (parsed.drafter_length_given || !parsed.drafter_params.empty())) {
+  if (parsed.drafter.name.empty() && (app.count("--drafter-length") > 0 || !parsed.drafter.params.empty())) {
     throw UsageFault("--drafter-length and --drafter-param need --drafter NAME");
   }
-  if (parsed.drafter_length < 1) {
-    throw UsageFault("--drafter-length must be >= 1, got " + std::to_string(parsed.drafter_length));
-  }
-  return parsed;
 }
 
 // A folder's base name, ignoring a trailing slash.
@@ -159,51 +133,21 @@ std::vector<PoolSource> pool_sources(const Arguments& parsed, const ModelOptions
   return pool;
 }
 
-template <class Interface>
-const typename Registry<Interface>::Entry& find_component(const Registry<Interface>& registry, const std::string& flag,
-                                                          const std::string& name) {
-  try {
-    return registry.at(name);
-  } catch (const UnknownComponentError& e) {
-    throw ConfigError(flag + ": " + e.what());
-  }
-}
-
-// A component's parameters from its --<kind>-param flags, checked as a config section is.
-Params component_params(const std::string& kind, const ComponentInfo& info,
-                        const std::vector<std::pair<std::string, std::string>>& given) {
-  return validate_component_flags({kind, info.name, "--" + kind, "--" + kind + "-param", "", given}, info);
-}
-
 int run_speculate_command(std::span<const std::string> args) {
-  if (wants_help(args)) {
-    print_help(std::cout);
-    return kExitSuccess;
-  }
   Arguments parsed;
-  try {
-    parsed = parse(args);
-  } catch (const UsageFault& e) {
-    std::cerr << "specrouter speculate: " << e.what() << "\n";
-    print_help(std::cerr);
-    return kExitUsage;
-  }
+  CommandLine line("speculate", kHelp);
+  add_flags(line.app(), parsed);
+  if (const auto exit_code = line.parse(args, [&] { check(line.app(), parsed); })) return *exit_code;
   DecodingArguments& decoding = parsed.decoding;
+  decoding.resolve_seed(std::cerr);
 
   const int threads = set_compute_threads(decoding.threads);
   Registries registries;
   load_plugins(registries, decoding.plugin_paths, std::cerr);
-  const auto& verifier_entry = find_component(registries.verifiers, "--verifier", parsed.verifier);
-  std::shared_ptr<Verifier> verifier = registries.verifiers.create(
-      parsed.verifier, component_params("verifier", verifier_entry.info, parsed.verifier_params));
-  const auto& collaboration_entry = find_component(registries.collaborations, "--collaboration", parsed.collaboration);
-  std::shared_ptr<Collaboration> collaboration = registries.collaborations.create(
-      parsed.collaboration, component_params("collaboration", collaboration_entry.info, {}));
-  std::shared_ptr<Drafter> drafter;
-  if (!parsed.drafter.empty()) {
-    const auto& entry = find_component(registries.drafters, "--drafter", parsed.drafter);
-    drafter = registries.drafters.create(parsed.drafter, component_params("drafter", entry.info, parsed.drafter_params));
-  }
+  const std::shared_ptr<Verifier> verifier = parsed.verifier.create(registries.verifiers);
+  const std::shared_ptr<Collaboration> collaboration = parsed.collaboration.create(registries.collaborations);
+  const std::shared_ptr<Drafter> drafter =
+      parsed.drafter.name.empty() ? nullptr : parsed.drafter.create(registries.drafters);
   const ModelKernels kernels =
       make_model_kernels(registries, decoding.kernels, [](const std::string& op) { return "--kernel " + op; });
   kernels.apply(decoding.model_options);
@@ -239,8 +183,8 @@ int run_speculate_command(std::span<const std::string> args) {
   SpeculationSetup setup;
   for (const PoolMember& member : pool.members) setup.pool_names.push_back(member.name);
   setup.plan = plan;
-  setup.verifier = parsed.verifier;
-  setup.drafter = parsed.drafter;
+  setup.verifier = parsed.verifier.name;
+  setup.drafter = parsed.drafter.name;
   setup.drafter_length = drafter_length;
   setup.sampling = decoding.generation.sampling;
   setup.seed = decoding.generation.seed;

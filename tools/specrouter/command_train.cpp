@@ -8,6 +8,9 @@
 #include <iostream>
 
 #include "command.h"
+#include "command_line.h"
+#include "flag_values.h"
+#include "shared_flags.h"
 #include "specrouter/engine/config_dir.h"
 #include "specrouter/engine/zoo_steps.h"
 #include "specrouter/config/compose.h"
@@ -17,44 +20,30 @@ namespace specrouter::cli {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr const char* kHelp =
-    "usage: specrouter train [OPTIONS] [OVERRIDES...]\n\n"
+const CommandHelp kHelp{
+    "specrouter train [OPTIONS] [OVERRIDES...]",
     "Trains a Llama-family model on text files (configs/train/config.yaml; model shapes in\n"
     "configs/train/model/) and writes <output_dir>/model (config.json, model.safetensors,\n"
     "generation_config.json, tokenizer.json). Checkpoints go to <output_dir>/checkpoints;\n"
     "running the same command again resumes from the newest one.\n\n"
     "examples:\n"
     "  specrouter train model=zoo_small data.train=[a.txt,b.txt] data.tokenizer=tok.json\n"
-    "  specrouter train model=zoo_small distill.teacher=results/train/zoo_mid/model\n\n"
-    "options:\n"
-    "  --cfg job              print the composed config and exit\n"
-    "  --config-dir DIR       config folder (default: ./configs/train, else the source tree's)\n"
-    "  --config-name NAME     primary config without .yaml (default: config)\n";
+    "  specrouter train model=zoo_small distill.teacher=results/train/zoo_mid/model"};
 
 int train_command(std::span<const std::string> args) {
-  if (wants_help(args)) {
-    std::cout << kHelp;
-    return kExitSuccess;
-  }
   ComposeRequest request{project_config_dir() / "train", "config", {}, std::nullopt};
   bool print_config = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    const bool has_value = i + 1 < args.size();
-    if (arg == "--cfg" && has_value && args[i + 1] == "job") {
-      print_config = true;
-      ++i;
-    } else if (arg == "--config-dir" && has_value) {
-      request.config_dir = args[++i];
-    } else if (arg == "--config-name" && has_value) {
-      request.config_name = args[++i];
-    } else if (arg.rfind("-", 0) == 0 && arg.find('=') == std::string::npos) {
-      std::cerr << "specrouter train: unknown or incomplete option '" << arg << "' (see --help)\n";
-      return kExitUsage;
-    } else {
-      request.overrides.push_back(arg);
-    }
-  }
+  CommandLine line("train", kHelp);
+  line.app()
+      .add_option_function<std::string>(
+          "--cfg", [&](const std::string&) { print_config = true; }, "print the composed config and exit")
+      ->type_name("job")
+      ->check(one_of({"job"}));
+  add_config_flags(line.app(), request.config_dir, request.config_name, "./configs/train",
+                   "primary config without .yaml");
+  line.take_words();
+  if (const auto exit_code = line.parse(args)) return *exit_code;
+  request.overrides = line.words();
   const ComposedConfig config = compose(request);
   if (print_config) {
     std::cout << config.to_yaml() << "\n";

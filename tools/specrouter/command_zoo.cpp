@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "command.h"
+#include "command_line.h"
+#include "shared_flags.h"
 #include "specrouter/engine/config_dir.h"
 #include "specrouter/engine/config_values.h"
 #include "specrouter/engine/plugin_setup.h"
@@ -17,8 +19,8 @@ namespace specrouter::cli {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr const char* kHelp =
-    "usage: specrouter zoo build|report [OPTIONS] [OVERRIDES...]\n\n"
+const CommandHelp kHelp{
+    "specrouter zoo build|report [OPTIONS] [OVERRIDES...]",
     "The model zoo (docs/zoo.md): Llama-family models sharing one BPE tokenizer, trained\n"
     "by the project on text from Debian packages (configs/zoo/default.yaml).\n"
     "  build    assemble the corpus, train the tokenizer and train every member, in order;\n"
@@ -26,12 +28,8 @@ constexpr const char* kHelp =
     "           35 minutes on 2 idle cores the first time)\n"
     "  report   measure the built zoo (held-out loss, pairwise greedy acceptance and\n"
     "           total-variation distance per domain, decode and verify cost) and write\n"
-    "           zoo.report.output (docs/zoo-report.md)\n\n"
-    "options:\n"
-    "  --config-dir DIR     config folder (default: ./configs, else the source tree's)\n"
-    "  --config-name NAME   zoo config (default: zoo/default)\n"
-    "  --output FILE        report: where to write the markdown (default: zoo.report.output)\n\n"
-    "overrides: zoo.train_dir=DIR, zoo.report.windows=64, ... (docs/config.md)\n";
+    "           zoo.report.output (docs/zoo-report.md)",
+    "overrides: zoo.train_dir=DIR, zoo.report.windows=64, ... (docs/config.md)"};
 
 struct ZooOptions {
   std::string action;
@@ -41,36 +39,14 @@ struct ZooOptions {
   std::vector<std::string> overrides;
 };
 
-bool parse_options(std::span<const std::string> args, ZooOptions& options) {
-  if (args.empty() || (args[0] != "build" && args[0] != "report")) {
-    std::cerr << "specrouter zoo: expected build or report\n";
-    return false;
+// The action (the first word) and the overrides after it, each KEY=VALUE.
+void take_words(const std::vector<std::string>& words, ZooOptions& options) {
+  if (words.empty() || (words[0] != "build" && words[0] != "report")) throw UsageFault("expected build or report");
+  options.action = words[0];
+  for (auto word = words.begin() + 1; word != words.end(); ++word) {
+    if (word->find('=') == std::string::npos) throw UsageFault("unexpected argument '" + *word + "'");
+    options.overrides.push_back(*word);
   }
-  options.action = args[0];
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--config-dir" || arg == "--config-name" || arg == "--output") {
-      if (i + 1 >= args.size()) {
-        std::cerr << "specrouter zoo: " << arg << " needs a value\n";
-        return false;
-      }
-      const std::string& value = args[++i];
-      if (arg == "--config-dir") {
-        options.config_dir = value;
-      } else if (arg == "--config-name") {
-        options.config_name = value;
-      } else {
-        options.output = value;
-      }
-    } else if (arg.rfind("-", 0) == 0 || arg.find('=') == std::string::npos) {
-      std::cerr << "specrouter zoo: unknown argument '" << arg << "'\n";
-      return false;
-    } else {
-      options.overrides.push_back(arg);
-    }
-  }
-  if (options.config_dir.empty()) options.config_dir = project_config_dir();
-  return true;
 }
 
 // The report's inputs from the zoo config: members smallest first (the config lists
@@ -117,15 +93,15 @@ void write_report(const ComposedConfig& config, const ZooSpec& zoo, const fs::pa
 }
 
 int zoo_command(std::span<const std::string> args) {
-  if (wants_help(args)) {
-    std::cout << kHelp;
-    return kExitSuccess;
-  }
   ZooOptions options;
-  if (!parse_options(args, options)) {
-    std::cerr << "(see `specrouter zoo --help`)\n";
-    return kExitUsage;
-  }
+  CommandLine line("zoo", kHelp);
+  add_config_flags(line.app(), options.config_dir, options.config_name, "./configs", "zoo config");
+  line.app()
+      .add_option("--output", options.output, "report: where to write the markdown (default: zoo.report.output)")
+      ->type_name("FILE");
+  line.take_words();
+  if (const auto exit_code = line.parse(args, [&] { take_words(line.words(), options); })) return *exit_code;
+  if (options.config_dir.empty()) options.config_dir = project_config_dir();
   const ComposedConfig config = compose_zoo(options.config_dir, options.config_name, options.overrides);
   const ZooSpec zoo = parse_zoo_spec(config, options.config_name);
   if (options.action == "build") {
