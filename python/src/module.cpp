@@ -1,0 +1,13 @@
+// specrouter._core: the engine as a Python extension. The Python package
+// (python/specrouter/) is the public face; this module is its implementation.
+#include "bindings.h"
+
+NB_MODULE(_core, m) {
+  m.doc() = "SpecRouter's C++ engine (use the `specrouter` package, not this module directly)";
+  specrouter::python::bind_errors(m);
+  specrouter::python::bind_plugins(m);
+  specrouter::python::bind_scheduler(m);
+  specrouter::python::bind_pool(m);
+  specrouter::python::bind_experiment(m);
+  specrouter::python::bind_results(m);
+}
