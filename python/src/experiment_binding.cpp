@@ -2,6 +2,7 @@
 // `specrouter run -m` do), and the leaderboard of a results folder.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/filesystem.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -20,9 +21,9 @@ namespace specrouter::python {
 namespace {
 
 engine::ExperimentRequest experiment_request(const std::vector<std::string>& overrides,
-                                             const std::filesystem::path& config_dir, const std::string& config_name) {
+                                             const std::string& config_dir, const std::string& config_name) {
   engine::ExperimentRequest request;
-  request.config_dir = config_dir.empty() ? engine::project_config_dir() : config_dir;
+  request.config_dir = config_dir.empty() ? engine::project_config_dir() : std::filesystem::path(config_dir);
   request.config_name = config_name;
   request.overrides = overrides;
   request.search_path = engine::plugin_config_folders(plugin_load_report());
@@ -34,7 +35,7 @@ engine::ExperimentRequest experiment_request(const std::vector<std::string>& ove
 void bind_experiment(nb::module_& m) {
   m.def(
       "run_experiment",
-      [](const std::vector<std::string>& overrides, const std::filesystem::path& config_dir,
+      [](const std::vector<std::string>& overrides, const std::string& config_dir,
          const std::string& config_name) {
         const engine::ExperimentRequest request = experiment_request(overrides, config_dir, config_name);
         const Registries& registries = shared_registries();
@@ -43,11 +44,11 @@ void bind_experiment(nb::module_& m) {
         const std::filesystem::path folder = engine::run_experiment_once(request, registries, log);
         return std::make_pair(folder, log.str());
       },
-      nb::arg("overrides"), nb::arg("config_dir") = std::filesystem::path(), nb::arg("config_name") = "config",
+      nb::arg("overrides"), nb::arg("config_dir") = "", nb::arg("config_name") = "config",
       "One run, composed as `specrouter run` composes it: (run folder, log text).");
   m.def(
       "run_sweep",
-      [](const std::vector<std::string>& overrides, const std::filesystem::path& config_dir,
+      [](const std::vector<std::string>& overrides, const std::string& config_dir,
          const std::string& config_name) {
         engine::ExperimentRequest request = experiment_request(overrides, config_dir, config_name);
         const Registries& registries = shared_registries();
@@ -68,7 +69,7 @@ void bind_experiment(nb::module_& m) {
         out["errors"] = errors.str();
         return out;
       },
-      nb::arg("overrides"), nb::arg("config_dir") = std::filesystem::path(), nb::arg("config_name") = "config",
+      nb::arg("overrides"), nb::arg("config_dir") = "", nb::arg("config_name") = "config",
       "A sweep (`specrouter run -m`): {'folder', 'jobs', 'failed', 'log', 'errors'}.");
   m.def(
       "leaderboard_csv",

@@ -11,6 +11,7 @@
 
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/variant.h>
 #include <nanobind/stl/vector.h>
 
@@ -102,6 +103,20 @@ ParamType param_type(const std::string& text) {
                    "' (bool, int, float, string, list[int], list[float], list[string])");
 }
 
+// A Python value as the declared type (an empty list has no type of its own).
+ParamValue typed_value(ParamType type, nb::handle value) {
+  switch (type) {
+    case ParamType::kBool: return nb::cast<bool>(value);
+    case ParamType::kInt: return nb::cast<std::int64_t>(value);
+    case ParamType::kFloat: return nb::cast<double>(value);
+    case ParamType::kString: return nb::cast<std::string>(value);
+    case ParamType::kIntList: return nb::cast<std::vector<std::int64_t>>(value);
+    case ParamType::kFloatList: return nb::cast<std::vector<double>>(value);
+    case ParamType::kStringList: return nb::cast<std::vector<std::string>>(value);
+  }
+  throw UsageError("unknown parameter type");
+}
+
 // Registers `factory` (called with the validated parameters as keyword arguments; returns
 // an object with plan() and optionally observe()) as scheduler `name`.
 void register_scheduler(const std::string& name, const std::string& description, const nb::list& params,
@@ -116,7 +131,7 @@ void register_scheduler(const std::string& name, const std::string& description,
     // (name, type, default or None when required, doc)
     auto [param_name, type, default_value, doc] = nb::cast<std::tuple<std::string, std::string, nb::object, std::string>>(item);
     ParamSpec spec{param_name, param_type(type), std::nullopt, doc};
-    if (!default_value.is_none()) spec.default_value = nb::cast<ParamValue>(default_value);
+    if (!default_value.is_none()) spec.default_value = typed_value(spec.type, default_value);
     entry.info.params.push_back(std::move(spec));
   }
   // The registry outlives the interpreter (shared_registries()), so its factory keeps a
