@@ -8,7 +8,7 @@
     run.results["steps"]                       # pandas DataFrame
     specrouter.plugins("scheduler")            # what can be named, with parameters
 
-docs/python.md walks through it; schedulers written in Python: specrouter.scheduler.
+docs/python.md walks through it; plugins written in Python: specrouter.scheduler, specrouter.drafter.
 """
 
 from . import _environment  # noqa: F401  (first: loads torch and points the engine at its data)
@@ -24,7 +24,19 @@ from .errors import (
 )
 from .experiments import Run, Sweep, config_dir, run_experiment, run_sweep
 from .plots import plot_results
-from .plugins import Param, Plan, Scheduler, SchedulingContext, StepOutcome, load_plugins, plugins, scheduler
+from .plugins import (
+    Drafter,
+    DraftRequest,
+    Param,
+    Plan,
+    Scheduler,
+    SchedulingContext,
+    StepOutcome,
+    drafter,
+    load_plugins,
+    plugins,
+    scheduler,
+)
 from .pool import GenerationOutput, Pool, load_pool
 from .results import leaderboard, leaderboard_markdown, read_metadata, read_results, read_summary
 
@@ -34,7 +46,7 @@ __all__ = [
     "load_pool", "Pool", "GenerationOutput",
     "run_experiment", "run_sweep", "Run", "Sweep", "config_dir",
     "read_results", "read_summary", "read_metadata", "leaderboard", "leaderboard_markdown", "plot_results",
-    "plugins", "load_plugins", "scheduler", "Scheduler", "Param", "Plan", "SchedulingContext", "StepOutcome",
+    "plugins", "load_plugins", "scheduler", "Scheduler", "drafter", "Drafter", "DraftRequest", "Param", "Plan", "SchedulingContext", "StepOutcome",
     "SpecRouterError", "ConfigError", "PluginError", "UnknownComponentError", "CheckpointError",
     "CapacityError", "UsageError",
 ]

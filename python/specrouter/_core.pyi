@@ -149,6 +149,24 @@ def register_scheduler(name: str, description: str, params: list, factory: objec
     Registers a Python scheduler: factory(**params) returns an object with plan(context) -> Plan and optionally observe(outcome). params: [(name, type, default or None, doc)].
     """
 
+class DraftRequest:
+    """What a drafter is asked for one sequence (a copy)."""
+
+    @property
+    def context(self) -> list[int]:
+        """
+        the committed tokens (prompt included), then the tokens this step produced so far
+        """
+
+    @property
+    def max_tokens(self) -> int:
+        """propose at most this many tokens"""
+
+def register_drafter(name: str, description: str, params: list, factory: object, source_file: str = '') -> None:
+    """
+    Registers a Python drafter: factory(**params) returns an object with propose(requests) -> one list of token ids, or (tokens, probs), per request. params: [(name, type, default or None, doc)].
+    """
+
 class Pool:
     """Checkpoints loaded into one pool (cheapest first, target last)."""
 

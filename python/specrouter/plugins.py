@@ -1,4 +1,5 @@
-"""Listing the engine's plugins, loading more, and registering schedulers written in Python.
+"""Listing the engine's plugins, loading more, and registering schedulers and drafters
+written in Python.
 
     @specrouter.scheduler("every_other", params={"draft_length": 4})
     class EveryOther(specrouter.Scheduler):
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from . import _core
-from ._core import Plan, SchedulingContext, StepOutcome  # noqa: F401  (re-exported)
+from ._core import DraftRequest, Plan, SchedulingContext, StepOutcome  # noqa: F401  (re-exported)
 
 _UNSET = object()
 
@@ -88,6 +89,37 @@ class Scheduler:
         pass
 
 
+class Drafter:
+    """What a Python drafter implements (subclassing is optional: the engine calls propose()).
+
+    propose(requests) gets one DraftRequest per sequence of the step (its `context`: the
+    committed tokens, prompt included, then the tokens this step produced so far; and
+    `max_tokens`) and returns one proposal per request, in order: a list of at most
+    max_tokens token ids (a deterministic drafter: each token counts as drawn from the
+    one-hot distribution on itself), or (token ids, probs) with probs a float32
+    [len(tokens), vocab] tensor: the distributions the tokens were drawn from, which the
+    verifier needs to stay lossless when sampling. An empty list proposes nothing (the
+    step decodes plainly for that sequence). Runs with the GIL held; keep it quick.
+    """
+
+    def propose(self, requests: Sequence[DraftRequest]) -> list:
+        raise NotImplementedError
+
+
+def _registration(register_native, name: str, description: str, params: Mapping[str, Any] | None):
+    def register(cls):
+        try:
+            source = inspect.getsourcefile(cls) or ""
+        except TypeError:
+            source = ""
+        doc = description or (inspect.getdoc(cls) or "").split("\n")[0]
+        register_native(name, doc, _param_specs(params or {}), cls, os.path.abspath(source) if source else "")
+        cls.specrouter_name = name
+        return cls
+
+    return register
+
+
 def scheduler(name: str, description: str = "", params: Mapping[str, Any] | None = None):
     """Class decorator: registers the class as scheduler `name` in the engine's registries.
 
@@ -95,20 +127,16 @@ def scheduler(name: str, description: str = "", params: Mapping[str, Any] | None
     (`scheduler: {plugin: name, key: value}`) or scheduler_params may set; the engine
     validates them and calls the class with them as keyword arguments. A name is
     registered once per process (as for C++ plugins); registering it again raises
-    PluginError.
+    PluginError. The description defaults to the first line of the class's docstring.
     """
+    return _registration(_core.register_scheduler, name, description, params)
 
-    def register(cls):
-        try:
-            source = inspect.getsourcefile(cls) or ""
-        except TypeError:
-            source = ""
-        doc = description or (inspect.getdoc(cls) or "").split("\n")[0]
-        _core.register_scheduler(name, doc, _param_specs(params or {}), cls, os.path.abspath(source) if source else "")
-        cls.specrouter_name = name
-        return cls
 
-    return register
+def drafter(name: str, description: str = "", params: Mapping[str, Any] | None = None):
+    """Class decorator: registers the class as drafter `name` (a bottom drafter below the
+    chain: `drafter.plugin=name` in a run, pool.speculate(..., drafter=name)); parameters
+    as for specrouter.scheduler."""
+    return _registration(_core.register_drafter, name, description, params)
 
 
 def plugins(kind: str | None = None) -> list[dict[str, Any]]:

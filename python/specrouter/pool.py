@@ -127,7 +127,7 @@ class Pool:
 
     def speculate(self, prompts: Prompts, chain: Sequence[str] | None = None, draft_lengths: Sequence[int] | None = None,
                   verifier: str = "token", verifier_params: Mapping[str, Any] | None = None,
-                  drafter: str | None = None, drafter_params: Mapping[str, Any] | None = None, drafter_length: int = 4,
+                  drafter: str | type | None = None, drafter_params: Mapping[str, Any] | None = None, drafter_length: int = 4,
                   collaboration: str = "collaborative_verification",
                   collaboration_params: Mapping[str, Any] | None = None,
                   scheduler: str | type | None = None, scheduler_params: Mapping[str, Any] | None = None,
@@ -151,6 +151,8 @@ class Pool:
         request.verifier_params = dict(verifier_params or {})
         request.collaboration = collaboration
         request.collaboration_params = dict(collaboration_params or {})
+        if drafter is not None and not isinstance(drafter, str):
+            drafter = getattr(drafter, "specrouter_name", None) or _not_registered(drafter)
         request.drafter = drafter or ""
         request.drafter_params = dict(drafter_params or {})
         request.drafter_length = drafter_length
@@ -200,5 +202,5 @@ class Pool:
 
 
 def _not_registered(scheduler) -> str:
-    raise TypeError(f"{scheduler!r} is not a registered scheduler: decorate it with @specrouter.scheduler(...) "
-                    "or pass a registered name")
+    raise TypeError(f"{scheduler!r} is not a registered plugin: decorate it with @specrouter.scheduler(...) "
+                    "or @specrouter.drafter(...), or pass a registered name")

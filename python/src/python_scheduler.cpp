@@ -19,7 +19,7 @@
 #include <sstream>
 
 #include "bindings.h"
-#include "shared_registries.h"
+#include "python_components.h"
 #include "specrouter/error.h"
 #include "specrouter/scheduler.h"
 
@@ -47,14 +47,7 @@ class PythonScheduler final : public Scheduler {
   PythonScheduler(nb::object object, std::string name)
       : object_(std::move(object)), name_(std::move(name)), observes_(nb::hasattr(object_, "observe")) {}
 
-  ~PythonScheduler() override {
-    if (!Py_IsInitialized()) {
-      object_.release();  // the interpreter is gone: nothing left to release it to
-      return;
-    }
-    nb::gil_scoped_acquire gil;
-    object_.reset();
-  }
+  ~PythonScheduler() override { release_python_object(object_); }
 
   Plan plan(const SchedulingContext& context) override {
     nb::gil_scoped_acquire gil;
@@ -94,61 +87,12 @@ class PythonScheduler final : public Scheduler {
   bool observes_;
 };
 
-ParamType param_type(const std::string& text) {
-  for (ParamType type : {ParamType::kBool, ParamType::kInt, ParamType::kFloat, ParamType::kString, ParamType::kIntList,
-                         ParamType::kFloatList, ParamType::kStringList}) {
-    if (text == to_string(type)) return type;
-  }
-  throw UsageError("unknown parameter type '" + text +
-                   "' (bool, int, float, string, list[int], list[float], list[string])");
-}
-
-// A Python value as the declared type (an empty list has no type of its own).
-ParamValue typed_value(ParamType type, nb::handle value) {
-  switch (type) {
-    case ParamType::kBool: return nb::cast<bool>(value);
-    case ParamType::kInt: return nb::cast<std::int64_t>(value);
-    case ParamType::kFloat: return nb::cast<double>(value);
-    case ParamType::kString: return nb::cast<std::string>(value);
-    case ParamType::kIntList: return nb::cast<std::vector<std::int64_t>>(value);
-    case ParamType::kFloatList: return nb::cast<std::vector<double>>(value);
-    case ParamType::kStringList: return nb::cast<std::vector<std::string>>(value);
-  }
-  throw UsageError("unknown parameter type");
-}
-
-// Registers `factory` (called with the validated parameters as keyword arguments; returns
-// an object with plan() and optionally observe()) as scheduler `name`.
 void register_scheduler(const std::string& name, const std::string& description, const nb::list& params,
                         nb::object factory, const std::string& source_file) {
-  Registry<Scheduler>::Entry entry;
-  entry.info.kind = "scheduler";
-  entry.info.name = name;
-  entry.info.description = description;
-  entry.info.source_file = source_file;
-  entry.info.library = "python";
-  for (nb::handle item : params) {
-    // (name, type, default or None when required, doc)
-    auto [param_name, type, default_value, doc] = nb::cast<std::tuple<std::string, std::string, nb::object, std::string>>(item);
-    ParamSpec spec{param_name, param_type(type), std::nullopt, doc};
-    if (!default_value.is_none()) spec.default_value = typed_value(spec.type, default_value);
-    entry.info.params.push_back(std::move(spec));
-  }
-  // The registry outlives the interpreter (shared_registries()), so its factory keeps a
-  // reference it never releases.
-  PyObject* factory_ref = factory.release().ptr();
-  entry.factory = [factory_ref, name](const Params& values) -> std::unique_ptr<Scheduler> {
-    nb::gil_scoped_acquire gil;
-    try {
-      nb::dict kwargs;
-      for (const auto& [key, value] : values.values()) kwargs[key.c_str()] = nb::cast(value);
-      nb::object instance = nb::borrow(factory_ref)(**kwargs);
-      return std::make_unique<PythonScheduler>(std::move(instance), name);
-    } catch (nb::python_error& e) {
-      throw Error("Python scheduler '" + name + "': constructing it raised " + e.what());
-    }
-  };
-  shared_registries().schedulers.add(std::move(entry));
+  register_python_component<Scheduler>(name, description, params, std::move(factory), source_file,
+                                       [name](nb::object instance) -> std::unique_ptr<Scheduler> {
+                                         return std::make_unique<PythonScheduler>(std::move(instance), name);
+                                       });
 }
 
 }  // namespace
