@@ -4,8 +4,8 @@
 
 Makes two random-weight checkpoints (the tiny_pair pool), then: plain generation,
 speculative generation with a draft model and with an n-gram drafter, logits as a torch
-tensor, a run from the configs with its results as pandas DataFrames, a scheduler written
-in Python run by the engine, and the leaderboard with both schedulers in it.
+tensor, a run from the configs with its results as pandas DataFrames, a scheduler and a
+drafter written in Python run by the engine, and the leaderboard with them in it.
 """
 
 import sys
@@ -83,8 +83,35 @@ assert list(tables["output_tokens"]["token"]) == list(static.results["output_tok
 scheduled = pool.speculate(prompts, scheduler=WalkthroughStatic, max_new_tokens=20)
 assert scheduled.sequences == plain.sequences
 
-# --- 6. The leaderboard of the runs' folder: the Python scheduler is one of its methods. ---
+# --- 6. A drafter written in Python: prompt lookup, below the target. ---
+@specrouter.drafter("walkthrough_lookup", params={"max_ngram": specrouter.Param(2, "longest suffix looked up")})
+class WalkthroughLookup(specrouter.Drafter):
+    """Continues the latest earlier occurrence of the context's last tokens."""
+
+    def __init__(self, max_ngram):
+        self.max_ngram = max_ngram
+
+    def propose(self, requests):
+        return [self.lookup(request.context, request.max_tokens) for request in requests]
+
+    def lookup(self, context, max_tokens):
+        for n in range(min(self.max_ngram, len(context) - 1), 0, -1):
+            for start in range(len(context) - n - 1, -1, -1):
+                if context[start:start + n] == context[-n:]:
+                    return context[start + n:start + n + max_tokens]
+        return []  # nothing to propose: this step decodes plainly
+
+
+looked_up = pool.speculate(prompts, chain=["target"], drafter=WalkthroughLookup, max_new_tokens=20)
+assert looked_up.sequences == plain.sequences
+# In a run: the prompt_lookup method with this drafter instead of the C++ n-gram one
+# (~ removes the n-gram drafter's parameters this one does not declare).
+specrouter.run_experiment(pool_overrides + ["method=prompt_lookup", "~drafter.min_ngram", "~drafter.window",
+                                            "drafter.plugin=walkthrough_lookup", "run.method=lookup in Python"],
+                          output_dir=work / "runs" / "python_drafter")
+
+# --- 7. The leaderboard of the runs' folder: the Python plugins are among its methods. ---
 board = specrouter.leaderboard(work / "runs")
 print(board[["method", "workload", "tokens_per_second", "tau"]])
-assert "static in Python" in set(board["method"])
+assert {"static in Python", "lookup in Python"} <= set(board["method"])
 print("walkthrough finished in", work)
