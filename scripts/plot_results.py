@@ -38,6 +38,8 @@ try:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 except ImportError as missing:  # reported, not a traceback: the caller may skip plots
+    if __name__ != "__main__":
+        raise  # imported (specrouter.plots): the importer reports it
     print(f"plot_results.py: {missing} (Debian: apt-get install python3-h5py python3-matplotlib)",
           file=sys.stderr)
     sys.exit(3)
@@ -266,17 +268,25 @@ def main(argv):
     if not runs:
         print(f"plot_results.py: no usable results.h5 below {args.results_dir}", file=sys.stderr)
         return 1
-    os.makedirs(args.out_dir, exist_ok=True)
-    written = []
-    plot_speedup(runs, args.out_dir, written)
-    for run in runs:
-        if run.steps is not None and len(run.steps.get("plan", [])):
-            plot_chain_over_time(run, args.out_dir, written)
-        plot_estimates(run, args.out_dir, written)
-    plot_acceptance(runs, args.out_dir, written)
-    for path in written:
+    for path in plot_all(args.results_dir, args.out_dir, runs):
         print(path)
     return 0
+
+
+def plot_all(results_dir, out_dir, runs=None):
+    """Writes every figure for the runs below results_dir into out_dir; returns the files
+    written. What main() does, callable from Python (specrouter.plot_results)."""
+    if runs is None:
+        runs, _ = find_runs(results_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    plot_speedup(runs, out_dir, written)
+    for run in runs:
+        if run.steps is not None and len(run.steps.get("plan", [])):
+            plot_chain_over_time(run, out_dir, written)
+        plot_estimates(run, out_dir, written)
+    plot_acceptance(runs, out_dir, written)
+    return written
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -71,6 +72,23 @@ TEST(ResultsReaderTest, ReadsBackWhatTheWriterWrote) {
   EXPECT_THROW(reader.int64_column("steps", "time_seconds"), Error);
   EXPECT_EQ(reader.rows("requests"), 0);
   EXPECT_TRUE(reader.string_column("requests", "id").empty());
+}
+
+TEST(ResultsReaderTest, ListsEveryTableAndItsColumns) {
+  ScratchDir dir;
+  write_run(dir / "results.h5", {{"method", std::string("static")}}, 3);
+  const ResultsReader reader(dir / "results.h5");
+  const std::vector<std::string> tables = reader.tables();
+  EXPECT_TRUE(std::is_sorted(tables.begin(), tables.end()));
+  for (const char* table : {"steps", "step_levels", "model_calls", "requests"}) {
+    EXPECT_NE(std::find(tables.begin(), tables.end(), table), tables.end()) << table;
+  }
+  // /metadata and /summary hold attributes, not columns: they are not tables.
+  EXPECT_EQ(std::find(tables.begin(), tables.end(), "metadata"), tables.end());
+  EXPECT_EQ(std::find(tables.begin(), tables.end(), "summary"), tables.end());
+  EXPECT_EQ(reader.columns("steps"), (std::vector<std::string>{"batch_size", "committed_tokens", "duration_seconds",
+                                                               "plan", "step", "time_seconds"}));
+  EXPECT_THROW(reader.columns("no_such_table"), Error);
 }
 
 TEST(ResultsReaderTest, ErrorsNameTheFileAndTheObject) {

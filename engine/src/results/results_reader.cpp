@@ -245,6 +245,35 @@ bool ResultsReader::has_table(const std::string& table) const {
   return link_exists(state_->file.get(), "/" + table);
 }
 
+namespace {
+// The names of the links of `group`, in name order.
+std::vector<std::string> link_names(hid_t group) {
+  std::vector<std::string> names;
+  hsize_t index = 0;
+  const auto take = [](hid_t, const char* name, const H5L_info_t*, void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->emplace_back(name);
+    return 0;
+  };
+  H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, take, &names);
+  return names;
+}
+}  // namespace
+
+std::vector<std::string> ResultsReader::tables() const {
+  Hdf5CallScope scope;
+  std::vector<std::string> tables;
+  for (std::string& name : link_names(state_->file.get())) {
+    if (name != "metadata" && name != "summary") tables.push_back(std::move(name));
+  }
+  return tables;
+}
+
+std::vector<std::string> ResultsReader::columns(const std::string& table) const {
+  Hdf5CallScope scope;
+  const Hdf5Id group = state_->open_group("/" + table);
+  return link_names(group.get());
+}
+
 std::int64_t ResultsReader::rows(const std::string& table) const {
   Hdf5CallScope scope;
   const Hdf5Id group = state_->open_group("/" + table);

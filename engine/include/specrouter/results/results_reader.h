@@ -57,6 +57,13 @@ class ResultsReader {
 
   /// True when the table group `/<table>` exists.
   bool has_table(const std::string& table) const;
+  /// Every table of the file (root groups other than `/metadata` and `/summary`), sorted
+  /// by name: what a reader that wants them all (the Python package) iterates over.
+  std::vector<std::string> tables() const;
+
+  /// The columns (datasets) of `/<table>`, sorted by name; throws when it is absent.
+  std::vector<std::string> columns(const std::string& table) const;
+
   /// Rows of `/<table>`: the length of its first column (0 for a table without columns).
   std::int64_t rows(const std::string& table) const;
   /// Column `/<table>/<column>` as integers; throws when absent or not an integer column.

@@ -1,0 +1,43 @@
+"""Bad input from Python raises Python exceptions carrying the C++ message."""
+
+import pytest
+
+import specrouter
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(specrouter.ConfigError, match="missing"):
+        specrouter.load_pool([tmp_path / "missing"])
+
+
+def test_unknown_verifier_lists_the_registered_ones(pool):
+    with pytest.raises(specrouter.UnknownComponentError, match="unknown verifier 'tokn'.*did you mean 'token'"):
+        pool.speculate([[1, 2]], verifier="tokn", max_new_tokens=2)
+
+
+def test_unknown_drafter_parameter(pool):
+    with pytest.raises(specrouter.ConfigError, match="unknown parameter 'max_ngrams'"):
+        pool.speculate([[1, 2]], chain=["target"], drafter="ngram", drafter_params={"max_ngrams": 2},
+                       max_new_tokens=2)
+
+
+def test_chain_not_ending_at_the_target(pool):
+    with pytest.raises(specrouter.UsageError, match="must end at the target"):
+        pool.speculate([[1, 2]], chain=["target", "draft"], draft_lengths=[2], max_new_tokens=2)
+
+
+def test_wrong_types():
+    with pytest.raises(TypeError):
+        specrouter.load_pool([42])
+    with pytest.raises(TypeError):
+        specrouter.run_experiment("pool=tiny_random")
+
+
+def test_bad_override_names_the_key(work_dir):
+    with pytest.raises(specrouter.ConfigError, match="no_such_group"):
+        specrouter.run_experiment(["no_such_group=x"], output_dir=work_dir / "bad")
+
+
+def test_empty_prompt(pool):
+    with pytest.raises(specrouter.SpecRouterError):
+        pool.generate([[]], max_new_tokens=2)
