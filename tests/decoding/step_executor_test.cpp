@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <c10/core/InferenceMode.h>
 
 #include "decoding_test_util.h"
@@ -13,6 +15,7 @@
 #include "specrouter/engine/speculative_generate.h"
 #include "specrouter/error.h"
 #include "specrouter/model/generate.h"
+#include "specrouter/model/weights.h"
 
 using specrouter::engine::SpeculativeGenerationOptions;
 using specrouter::engine::speculative_generate;
@@ -384,6 +387,29 @@ TEST_F(StepExecutorTest, TheModelDrafterBelowAChainIsThatChainsMissingBottomLeve
     for (std::size_t i = 0; i < prompts.size(); ++i) {
       EXPECT_EQ(by_chain[i].tokens, by_drafter[i].tokens) << "temperature " << sampling.temperature << ", prompt " << i;
     }
+  }
+}
+
+// A model whose logits are NaN stops the decoding loop with an error naming the model
+// and the step, instead of committing token 0 forever.
+TEST(StepExecutorNumerics, NanLogitsStopTheLoopNamingModelAndStep) {
+  c10::InferenceMode guard;
+  const ModelConfig config = variant_config("llama");
+  auto small = TransformerModel::create(config, random_weights(config, 7), {});
+  TensorMapWeights broken = random_weights(config, 7);
+  broken.tensors().at("model.norm.weight").fill_(std::numeric_limits<float>::quiet_NaN());
+  auto target = TransformerModel::create(config, broken, {});
+  StateManager state;
+  const KvModelId small_kv = small->add_kv_cache(state, "small", KvBudget::blocks(64), 4);
+  const KvModelId target_kv = target->add_kv_cache(state, "target", KvBudget::blocks(64), 4);
+  StepExecutor executor(ModelPool({{"small", small.get(), small_kv}, {"target", target.get(), target_kv}}), state,
+                        token_verifier());
+  const std::vector<std::vector<TokenId>> prompts = {{1, 2, 3}};
+  try {
+    speculative_generate(executor, prompts, plan_of({0, 1}, {3}), {});
+    FAIL() << "decoded from NaN logits";
+  } catch (const NumericalError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("step 0: model 'target' produced NaN or infinite logits"));
   }
 }
 
