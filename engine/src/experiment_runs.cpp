@@ -170,10 +170,12 @@ SweepOutcome run_sweep(ExperimentRequest request, const Registries& registries, 
       ExperimentRequest job_request = request;
       job_request.overrides = job->overrides;
       run_experiment_once(job_request, registries, log, now, job->number);
+      clear_job_error(outcome.folder / std::to_string(job->number));
       succeeded = true;
     } catch (const std::exception& e) {
       // One bad job (a value only it uses, a model that does not fit) must not cost the others.
       errors << "[" << label << "] job " << job->number + 1 << "/" << jobs.size() << " failed: " << e.what() << "\n";
+      record_job_error(outcome.folder / std::to_string(job->number), e.what());
       outcome.failed.push_back(job->number);
     }
     progress.finished(job->number, jobs.size(), succeeded,

@@ -89,6 +89,18 @@ bool job_finished(const fs::path& job_folder) {
   return fs::is_regular_file(job_folder / kJobResultsFile, error);
 }
 
+void record_job_error(const fs::path& job_folder, const std::string& message) {
+  std::error_code error;
+  fs::create_directories(job_folder, error);
+  std::ofstream out(job_folder / kJobErrorFile, std::ios::trunc);
+  out << message << "\n";
+}
+
+void clear_job_error(const fs::path& job_folder) {
+  std::error_code error;
+  fs::remove(job_folder / kJobErrorFile, error);
+}
+
 SweepLocation locate_sweep(const SweepCommand& command, std::size_t jobs, SweepClock::time_point now,
                            const std::function<fs::path(SweepClock::time_point)>& folder_at) {
   const fs::path folder = folder_at(now);

@@ -79,6 +79,9 @@ TEST_F(SweepTest, FailedJobIsReportedAndTheSameCommandResumesSkippingFinishedJob
   EXPECT_THAT(first.output, HasSubstr("2/2 ended (1 done, 1 failed, 0 skipped); elapsed "));
   EXPECT_THAT(first.output, HasSubstr(", ETA "));
   EXPECT_TRUE(fs::exists(sweep / ".specrouter" / "sweep.yaml"));
+  // The failed job's folder says why it has no results.
+  EXPECT_THAT(read_text(sweep / "1" / "error.txt"), HasSubstr("workload.sampling.temperature"));
+  EXPECT_FALSE(fs::exists(sweep / "0" / "error.txt"));
 
   const std::string finished = mark_finished(sweep / "0");
   repair_flaky_workload();
@@ -93,6 +96,7 @@ TEST_F(SweepTest, FailedJobIsReportedAndTheSameCommandResumesSkippingFinishedJob
   EXPECT_THAT(second.output, HasSubstr("jobs/min"));
   EXPECT_EQ(read_text(sweep / "0" / "results.h5"), finished) << "a finished job ran again";
   EXPECT_TRUE(fs::exists(sweep / "1" / "results.h5")) << second.output;
+  EXPECT_FALSE(fs::exists(sweep / "1" / "error.txt")) << "the error of a job that has now run is gone";
 }
 
 // `hydra.sweeper.params` in the config: -m sweeps them (a key the command line sets keeps

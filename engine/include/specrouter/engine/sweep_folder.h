@@ -39,6 +39,18 @@ bool job_finished(const std::filesystem::path& job_folder);
 /// The name of the file that marks a finished job (`results.h5`).
 inline constexpr const char* kJobResultsFile = "results.h5";
 
+/// The file a failed job's folder keeps its error message in (`error.txt`), so that the
+/// folder says why it has no results; a later successful run of the job removes it.
+inline constexpr const char* kJobErrorFile = "error.txt";
+
+/// Writes `message` (one line) to `<job_folder>/error.txt`, creating the folder. Best
+/// effort: a folder that cannot be written (a full disk) leaves only the console's
+/// message, which the caller has printed already.
+void record_job_error(const std::filesystem::path& job_folder, const std::string& message);
+
+/// Removes `<job_folder>/error.txt`, if any (the job has now succeeded).
+void clear_job_error(const std::filesystem::path& job_folder);
+
 /// Chooses the sweep folder of `command` with `jobs` jobs, started at `now`.
 /// `folder_at(t)` is the sweep folder the config gives when composed at time t.
 ///
