@@ -162,6 +162,8 @@ TEST_F(SpeculateTest, BadInputIsNamed) {
   const std::string half = model("half");
   const std::string target = model("target");
   const std::string missing = (*dir_ / "no-such-model").string();
+  std::string long_prompt = "5";
+  for (int i = 0; i < 5000; ++i) long_prompt += ",5";
   const std::vector<Case> cases = {
       {{"--model", half, "--model", target, "--verifier", "tre"}, 1, {"--verifier", "unknown verifier 'tre'", "'tree'"}},
       {{"--model", target, "--drafter", "ngramm"}, 1, {"--drafter", "unknown drafter 'ngramm'", "'ngram'"}},
@@ -188,6 +190,9 @@ TEST_F(SpeculateTest, BadInputIsNamed) {
        {"--drafter-length: 0 is out of range", "1 or more"}},
       {{"--model", target, "--frobnicate", "1"}, 2, {"unexpected argument '--frobnicate'"}},
       {{"--tokens", "1,2"}, 2, {"--model is required"}},
+      // Out of a resource (the model's context), not bad input: exit 3.
+      {{"--model", target, "--tokens", long_prompt, "--max-new-tokens", "2"}, 3,
+       {"out of capacity", "more than the context"}},
   };
   for (const Case& c : cases) {
     std::vector<std::string> args = {"speculate"};

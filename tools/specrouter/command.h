@@ -6,8 +6,8 @@
 //
 // Commands receive their arguments (without the command name), define their flags with
 // CLI11 through CommandLine (command_line.h), print to stdout/stderr, and return the
-// process exit code. Errors derived from specrouter::Error escape to main(), which prints
-// them on one line and exits with kExitFailure.
+// process exit code. Errors escape to main(), which prints them on one line and exits with
+// the code of their kind (docs/design/command_line.md, "Exit codes").
 
 #include <span>
 #include <string>
@@ -22,8 +22,10 @@ namespace specrouter::cli {
 using namespace specrouter::engine;
 
 inline constexpr int kExitSuccess = 0;
-inline constexpr int kExitFailure = 1;  ///< the run failed (bad config, bad input, ...)
-inline constexpr int kExitUsage = 2;    ///< the command line itself is malformed
+inline constexpr int kExitFailure = 1;   ///< bad input (config, checkpoint, workload, plugin), or jobs of a sweep failed
+inline constexpr int kExitUsage = 2;     ///< the command line itself is malformed
+inline constexpr int kExitResource = 3;  ///< out of a resource: KV memory, a model's context, host memory
+inline constexpr int kExitInternal = 4;  ///< an error that is not the input's fault: a bug to report
 
 /// One subcommand.
 struct Command {

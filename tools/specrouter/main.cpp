@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <new>
 
 #include "command.h"
 #include "specrouter/build_info.h"
 #include "specrouter/error.h"
+#include "specrouter/state/state_errors.h"
 
 namespace specrouter::cli {
 namespace {
@@ -74,11 +76,23 @@ int main(int argc, char** argv) {
   }
   try {
     return it->run(args);
+  } catch (const specrouter::CapacityError& e) {  // OutOfKvMemory too
+    std::cerr << "specrouter: out of capacity: " << e.what() << "\n";
+    return kExitResource;
+  } catch (const specrouter::KvConsistencyError& e) {  // storage disagrees with its bookkeeping: a bug
+    std::cerr << "specrouter: internal error: " << e.what() << "\n";
+    return kExitInternal;
   } catch (const specrouter::Error& e) {
     std::cerr << "specrouter: error: " << e.what() << "\n";
     return kExitFailure;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "specrouter: out of memory (a smaller pool, batch or context may fit)\n";
+    return kExitResource;
   } catch (const std::exception& e) {
     std::cerr << "specrouter: internal error: " << e.what() << "\n";
-    return kExitFailure;
+    return kExitInternal;
+  } catch (...) {
+    std::cerr << "specrouter: internal error: an exception of unknown type\n";
+    return kExitInternal;
   }
 }
