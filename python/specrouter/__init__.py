@@ -32,10 +32,14 @@ from .plugins import (
     Scheduler,
     SchedulingContext,
     StepOutcome,
+    Verdict,
+    Verifier,
+    VerifyRequest,
     drafter,
     load_plugins,
     plugins,
     scheduler,
+    verifier,
 )
 from .pool import GenerationOutput, Pool, load_pool
 from .results import leaderboard, leaderboard_markdown, read_metadata, read_results, read_summary
@@ -47,6 +51,7 @@ __all__ = [
     "run_experiment", "run_sweep", "Run", "Sweep", "config_dir",
     "read_results", "read_summary", "read_metadata", "leaderboard", "leaderboard_markdown", "plot_results",
     "plugins", "load_plugins", "scheduler", "Scheduler", "drafter", "Drafter", "DraftRequest", "Param", "Plan", "SchedulingContext", "StepOutcome",
+    "verifier", "Verifier", "VerifyRequest", "Verdict",
     "SpecRouterError", "ConfigError", "PluginError", "UnknownComponentError", "CheckpointError",
     "CapacityError", "UsageError",
 ]

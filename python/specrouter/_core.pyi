@@ -167,6 +167,79 @@ def register_drafter(name: str, description: str, params: list, factory: object,
     Registers a Python drafter: factory(**params) returns an object with propose(requests) -> one list of token ids, or (tokens, probs), per request. params: [(name, type, default or None, doc)].
     """
 
+class VerifyRequest:
+    """
+    One sequence's draft and the verifying model's distributions, valid only during verify(): the tensors view the engine's memory (no copy) and must be neither kept nor written.
+    """
+
+    @property
+    def draft_tokens(self) -> list[int]:
+        """the k proposed tokens, one per node"""
+
+    @property
+    def parents(self) -> list[int]:
+        """
+        parent node of each draft token (-1: a root); empty for a chain (node i's parent is i - 1)
+        """
+
+    @property
+    def target_probs(self) -> object:
+        """
+        float32 [k + 1, vocab] tensor p: row 0 after the committed prefix, row j + 1 after node j's path
+        """
+
+    @property
+    def draft_probs(self) -> object:
+        """
+        float32 [k, vocab] tensor q, row j the distribution node j was drawn from; None: one-hot rows
+        """
+
+    @property
+    def greedy(self) -> bool:
+        """True: accept while the draft is the argmax; no randomness"""
+
+    @property
+    def vocab_size(self) -> int:
+        """entries per row"""
+
+    def uniform(self) -> float:
+        """
+        The run's next random number in [0, 1): the draw a C++ verifier makes with next_uniform(rng), in the same sequence, so a Python verifier drawing in the same order reproduces its tokens.
+        """
+
+class Verdict:
+    """What a verifier decides for one sequence."""
+
+    def __init__(self, accepted_path: Sequence[int], next_token: int, bonus: bool) -> None: ...
+
+    @property
+    def accepted_path(self) -> list[int]:
+        """indices of the accepted draft tokens, root to leaf"""
+
+    @accepted_path.setter
+    def accepted_path(self, arg: Sequence[int], /) -> None: ...
+
+    @property
+    def next_token(self) -> int:
+        """the recovered token, or the bonus token"""
+
+    @next_token.setter
+    def next_token(self, arg: int, /) -> None: ...
+
+    @property
+    def bonus(self) -> bool:
+        """True when the accepted path ends at a node without children"""
+
+    @bonus.setter
+    def bonus(self, arg: bool, /) -> None: ...
+
+    def __repr__(self) -> str: ...
+
+def register_verifier(name: str, description: str, params: list, factory: object, source_file: str = '') -> None:
+    """
+    Registers a Python verifier: factory(**params) returns an object with verify(request) -> Verdict. params: [(name, type, default or None, doc)].
+    """
+
 class Pool:
     """Checkpoints loaded into one pool (cheapest first, target last)."""
 

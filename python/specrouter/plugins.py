@@ -1,5 +1,5 @@
-"""Listing the engine's plugins, loading more, and registering schedulers and drafters
-written in Python.
+"""Listing the engine's plugins, loading more, and registering schedulers, drafters and
+verifiers written in Python.
 
     @specrouter.scheduler("every_other", params={"draft_length": 4})
     class EveryOther(specrouter.Scheduler):
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from . import _core
-from ._core import DraftRequest, Plan, SchedulingContext, StepOutcome  # noqa: F401  (re-exported)
+from ._core import DraftRequest, Plan, SchedulingContext, StepOutcome, Verdict, VerifyRequest  # noqa: F401  (re-exported)
 
 _UNSET = object()
 
@@ -106,6 +106,25 @@ class Drafter:
         raise NotImplementedError
 
 
+class Verifier:
+    """What a Python verifier implements (subclassing is optional: the engine calls verify()).
+
+    verify(request) gets one VerifyRequest per sequence: draft_tokens (k ids), parents
+    (empty for a chain), target_probs (float32 [k + 1, vocab] tensor p: row i the target's
+    distribution before draft token i, row k after the last), draft_probs ([k, vocab] q,
+    the distributions the tokens were drawn from, or None: one-hot), greedy, vocab_size,
+    and uniform(): the run's next random number in [0, 1), the same draws a C++ verifier
+    makes, so a verifier drawing in the same order reproduces its tokens. It returns a
+    Verdict(accepted_path, next_token, bonus). The tensors view the engine's memory
+    without a copy: read them during the call only, never write or keep them. The engine
+    checks the request's shapes before the call and the verdict after it. Runs with the
+    GIL held; keep it quick.
+    """
+
+    def verify(self, request: VerifyRequest) -> Verdict:
+        raise NotImplementedError
+
+
 def _registration(register_native, name: str, description: str, params: Mapping[str, Any] | None):
     def register(cls):
         try:
@@ -137,6 +156,12 @@ def drafter(name: str, description: str = "", params: Mapping[str, Any] | None =
     chain: `drafter.plugin=name` in a run, pool.speculate(..., drafter=name)); parameters
     as for specrouter.scheduler."""
     return _registration(_core.register_drafter, name, description, params)
+
+
+def verifier(name: str, description: str = "", params: Mapping[str, Any] | None = None):
+    """Class decorator: registers the class as verifier `name` (`verifier.plugin=name` in a
+    run, pool.speculate(..., verifier=name)); parameters as for specrouter.scheduler."""
+    return _registration(_core.register_verifier, name, description, params)
 
 
 def plugins(kind: str | None = None) -> list[dict[str, Any]]:

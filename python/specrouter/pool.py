@@ -126,7 +126,7 @@ class Pool:
         return self._output(results)
 
     def speculate(self, prompts: Prompts, chain: Sequence[str] | None = None, draft_lengths: Sequence[int] | None = None,
-                  verifier: str = "token", verifier_params: Mapping[str, Any] | None = None,
+                  verifier: str | type = "token", verifier_params: Mapping[str, Any] | None = None,
                   drafter: str | type | None = None, drafter_params: Mapping[str, Any] | None = None, drafter_length: int = 4,
                   collaboration: str = "collaborative_verification",
                   collaboration_params: Mapping[str, Any] | None = None,
@@ -147,6 +147,8 @@ class Pool:
         request = _core.SpeculateRequest()
         request.chain = list(chain or [])
         request.draft_lengths = list(draft_lengths or [])
+        if isinstance(verifier, type):
+            verifier = getattr(verifier, "specrouter_name", None) or _not_registered(verifier)
         request.verifier = verifier
         request.verifier_params = dict(verifier_params or {})
         request.collaboration = collaboration

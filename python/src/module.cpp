@@ -12,6 +12,7 @@ NB_MODULE(_core, m) {
   specrouter::python::bind_plugins(m);
   specrouter::python::bind_scheduler(m);
   specrouter::python::bind_drafter(m);
+  specrouter::python::bind_verifier(m);
   specrouter::python::bind_pool(m);
   specrouter::python::bind_experiment(m);
   specrouter::python::bind_results(m);
