@@ -1,5 +1,7 @@
 """Runs from configs plus overrides, results as DataFrames, the leaderboard."""
 
+import os
+
 import pandas
 
 import specrouter
@@ -38,3 +40,14 @@ def test_leaderboard_of_a_sweep(work_dir):
     assert isinstance(board, pandas.DataFrame)
     assert set(board["method"]) >= {"static [draft:4>target]"}
     assert "| " in specrouter.leaderboard_markdown(sweep.folder)
+
+
+def test_plots_of_a_sweep(work_dir):
+    """scripts/plot_results.py's figures, from Python: PNG files for the sweep's runs."""
+    sweep = specrouter.run_sweep(pair_overrides(work_dir) + ["method=target_only,static_draft", "run.seed=1"],
+                                 sweep_dir=work_dir / "plotted_sweep")
+    written = specrouter.plot_results(sweep.folder, work_dir / "figures")
+    assert written, "no figure written"
+    for path in written:
+        assert path.endswith(".png") and os.path.isfile(path), path
+        assert os.path.dirname(os.path.abspath(path)) == str((work_dir / "figures").resolve()), path
