@@ -97,6 +97,24 @@ class SchedulingContext:
     def index(self, name: str) -> int:
         """The pool index of the model called `name`; ValueError when none is."""
 
+    def forward_seconds(self, model: int, tokens_per_sequence: int = 1) -> float:
+        """
+        Estimated seconds of one forward pass of pool model `model` over `tokens_per_sequence` new tokens for
+        this step's batch and context. During plan() only; ValueError without estimates.
+        """
+
+    def acceptance_rate(self, drafter: int, verifier: int) -> float:
+        """
+        Estimated probability that `verifier` accepts one token drafted by `drafter` (pool indices,
+        drafter < verifier). During plan() only; ValueError without estimates.
+        """
+
+    def predict_seconds_per_token(self, plan: Plan) -> float:
+        """
+        The chain cost model's time per committed target token of `plan` for this step (what the greedy
+        and dp schedulers minimise). During plan() only; ValueError without estimates.
+        """
+
 class StepOutcome:
     """One step as it ran (what Scheduler.observe receives)."""
 

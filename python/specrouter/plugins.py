@@ -79,6 +79,9 @@ class Scheduler:
     plan(context) returns the Plan of the next step: context.pool holds the pool's names
     (cheapest first, target last) and Plan.chain indexes it. observe(outcome) receives the
     StepOutcome of the step just run (its plan, committed tokens, seconds, batch size).
+    During plan(), when context.has_estimates, the engine's estimates can be read:
+    context.forward_seconds(model, tokens), context.acceptance_rate(drafter, verifier) and
+    context.predict_seconds_per_token(plan), the chain cost model the C++ schedulers use.
     Both run in the decoding loop's thread with the GIL held; keep them quick.
     """
 

@@ -22,11 +22,31 @@
 #include "python_components.h"
 #include "specrouter/error.h"
 #include "specrouter/scheduler.h"
+#include "specrouter/scheduling/chain_cost.h"
+#include "specrouter/scheduling/performance_estimates.h"
 
 namespace nb = nanobind;
 
 namespace specrouter::python {
 namespace {
+
+// The estimates of `view`, or a Python error saying why there are none to read.
+const PerformanceEstimates& estimates_of(const ContextView& view) {
+  if (!view.has_estimates) throw nb::value_error("no estimates yet (has_estimates is False): plan without them");
+  if (view.estimates == nullptr || view.estimates->estimates == nullptr) {
+    throw nb::value_error("the estimates of a SchedulingContext are valid during plan() only");
+  }
+  return *view.estimates->estimates;
+}
+
+// A pool index of `view`, or IndexError.
+int checked_model(const ContextView& view, int model) {
+  if (model < 0 || model >= static_cast<int>(view.pool.size())) {
+    throw nb::index_error(("no pool model " + std::to_string(model) + " (pool of " + std::to_string(view.pool.size()) +
+                           ")").c_str());
+  }
+  return model;
+}
 
 std::string join_ints(const std::vector<int>& values) {
   std::ostringstream out;
@@ -56,6 +76,12 @@ class PythonScheduler final : public Scheduler {
     view.batch_size = context.batch_size;
     view.context_length = context.context_length;
     view.has_estimates = context.estimates != nullptr;
+    view.estimates = std::make_shared<EstimatesHandle>(EstimatesHandle{context.estimates});
+    // Whatever plan() does with the view, its estimates end with the call.
+    struct Expire {
+      EstimatesHandle& handle;
+      ~Expire() { handle.estimates = nullptr; }
+    } expire{*view.estimates};
     try {
       nb::object result = object_.attr("plan")(view);
       Plan plan;
@@ -128,7 +154,36 @@ void bind_scheduler(nb::module_& m) {
             }
             throw nb::value_error(("no pool model named '" + name + "'").c_str());
           },
-          nb::arg("name"), "The pool index of the model called `name`; ValueError when none is.");
+          nb::arg("name"), "The pool index of the model called `name`; ValueError when none is.")
+      .def(
+          "forward_seconds",
+          [](const ContextView& view, int model, int tokens_per_sequence) {
+            return estimates_of(view).forward_seconds(checked_model(view, model), tokens_per_sequence, view.batch_size,
+                                                      view.context_length);
+          },
+          nb::arg("model"), nb::arg("tokens_per_sequence") = 1,
+          "Estimated seconds of one forward pass of pool model `model` over `tokens_per_sequence` new tokens for\n"
+          "this step's batch and context. During plan() only; ValueError without estimates.")
+      .def(
+          "acceptance_rate",
+          [](const ContextView& view, int drafter, int verifier) {
+            checked_model(view, drafter);
+            checked_model(view, verifier);
+            if (drafter >= verifier) throw nb::value_error("acceptance_rate: the drafter must be cheaper (drafter < verifier)");
+            return estimates_of(view).acceptance_rate(drafter, verifier);
+          },
+          nb::arg("drafter"), nb::arg("verifier"),
+          "Estimated probability that `verifier` accepts one token drafted by `drafter` (pool indices,\n"
+          "drafter < verifier). During plan() only; ValueError without estimates.")
+      .def(
+          "predict_seconds_per_token",
+          [](const ContextView& view, const Plan& plan) {
+            check_plan(plan, static_cast<int>(view.pool.size()));
+            return predict_time_per_token(plan, estimates_of(view), {view.batch_size, view.context_length});
+          },
+          nb::arg("plan"),
+          "The chain cost model's time per committed target token of `plan` for this step (what the greedy\n"
+          "and dp schedulers minimise). During plan() only; ValueError without estimates.");
 
   nb::class_<StepOutcome>(m, "StepOutcome", "One step as it ran (what Scheduler.observe receives).")
       .def_ro("index", &StepOutcome::index, "0, 1, 2, ... in the run")

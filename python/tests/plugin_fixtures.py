@@ -1,9 +1,10 @@
 """Python plugins shared by the pytest suite and the conformance program
 (python/tests/conformance): a token verifier written as plugins/verifiers/token is, and a
-sampling drafter that reports its distributions.
+sampling drafter that reports its distributions, and a scheduler that plans with the
+engine's estimates and cost model.
 
 Importing this module registers them (once per process): verifier "py_token", drafter
-"py_bigram".
+"py_bigram", scheduler "py_cost_model".
 """
 
 import random
@@ -105,3 +106,27 @@ class PythonBigramDrafter(specrouter.Drafter):
             rows.append(row)
             context.append(token)
         return tokens, torch.tensor(rows, dtype=torch.float32).reshape(len(tokens), self.vocab)
+
+
+@specrouter.scheduler("py_cost_model", params={"max_draft_length": specrouter.Param(6, "longest draft tried")})
+class PythonCostModelScheduler(specrouter.Scheduler):
+    """Plain decoding until the engine has estimates; then, each step, the two-level plan
+    (any cheaper model drafting for the target, 1 to max_draft_length tokens) or plain
+    decoding, whichever the chain cost model predicts is fastest per committed token."""
+
+    def __init__(self, max_draft_length):
+        self.max_draft_length = max_draft_length
+
+    def plan(self, context):
+        target = len(context.pool) - 1
+        best = specrouter.Plan([target])
+        if not context.has_estimates or target == 0:
+            return best
+        best_seconds = context.predict_seconds_per_token(best)
+        for drafter in range(target):
+            for length in range(1, self.max_draft_length + 1):
+                plan = specrouter.Plan([drafter, target], [length])
+                seconds = context.predict_seconds_per_token(plan)
+                if seconds < best_seconds:
+                    best, best_seconds = plan, seconds
+        return best

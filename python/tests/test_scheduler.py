@@ -77,3 +77,44 @@ def test_registering_a_name_twice_is_refused():
 def test_parameters_are_validated(pool):
     with pytest.raises(specrouter.ConfigError, match="unknown parameter 'chains'"):
         pool.speculate([[1, 2]], scheduler="py_static", scheduler_params={"chains": []}, max_new_tokens=2)
+
+
+@specrouter.scheduler("py_reads_estimates")
+class ReadsEstimates(specrouter.Scheduler):
+    """Plans with the engine's cost model once it has estimates; keeps every context."""
+
+    def __init__(self):
+        self.contexts, self.predictions = [], []
+
+    def plan(self, context):
+        self.contexts.append(context)
+        draft = specrouter.Plan([0, 1], [3])
+        if not context.has_estimates:
+            return draft
+        self.predictions.append((context.predict_seconds_per_token(draft), context.forward_seconds(1),
+                                 context.acceptance_rate(0, 1)))
+        return draft
+
+
+def test_a_python_scheduler_reads_the_estimates_during_plan_only(static_run, work_dir):
+    instances = []
+    original_init = ReadsEstimates.__init__
+
+    def remember(self):
+        original_init(self)
+        instances.append(self)
+
+    ReadsEstimates.__init__ = remember
+    try:
+        specrouter.run_experiment(pair_overrides(work_dir) + ["method=target_only", "scheduler.plugin=py_reads_estimates",
+                                                            "~scheduler.chain", "~scheduler.draft_lengths"],
+                                  output_dir=work_dir / "reads_estimates")
+    finally:
+        ReadsEstimates.__init__ = original_init
+    scheduler = instances[-1]
+    assert scheduler.predictions, "the run never gave the scheduler estimates"
+    for seconds_per_token, forward, acceptance in scheduler.predictions:
+        assert seconds_per_token > 0 and forward > 0 and 0 <= acceptance <= 1
+    kept = next(context for context in scheduler.contexts if context.has_estimates)
+    with pytest.raises(ValueError, match="during plan"):
+        kept.forward_seconds(1)

@@ -1,8 +1,8 @@
 // The conformance kit (testing/, docs/design/conformance_kit.md) on plugins written in
 // Python. The program embeds the interpreter, imports python/tests/plugin_fixtures.py
-// (the Python token verifier "py_token" and the sampling drafter "py_bigram", registered
-// by their decorators through the package's adapters, python_verifier.cpp and
-// python_drafter.cpp) and runs the kit's checks on the registries those adapters filled:
+// (the Python token verifier "py_token", the sampling drafter "py_bigram" and the
+// scheduler "py_cost_model", registered by their decorators through the package's
+// adapters, python_verifier.cpp, python_drafter.cpp and python_scheduler.cpp) and runs the kit's checks on the registries those adapters filled:
 // the specrouter._core module's own (shared_registries(), reached through
 // _core._registries_capsule()), which also hold every loaded C++ plugin, among them the
 // token verifier the drafter checks pair the drafter with.
@@ -51,6 +51,10 @@ TEST(PythonVerifierConformance, SampledVerificationIsLossless) {
 
 TEST(PythonVerifierConformance, TreeDraftsAreRefused) {
   conformance::expect_verifier_refuses_tree_drafts(registries(), conformance::named("py_token"));
+}
+
+TEST(PythonSchedulerConformance, PassesTheKit) {
+  conformance::expect_scheduler_conforms(registries(), conformance::named("py_cost_model"));
 }
 
 TEST(PythonVerifierConformance, MalformedRequestsAreRefused) {
