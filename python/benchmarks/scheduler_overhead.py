@@ -76,6 +76,13 @@ def main():
             print(f"{label:4s} {name:24s} {per_step[name] * 1e6:9.1f} us/step (median; max-min {spread * 1e6:.1f})")
         python, native = per_step["overhead_python_static"], per_step["static"]
         print(f"{label:4s} python overhead {(python - native) * 1e6:.1f} us/step, ratio {python / native:.3f}")
+        # Runs alternate, so each repeat gives a paired difference: neighbours share the
+        # machine's state, and the spread of the differences is the overhead's own spread.
+        differences = sorted((p - n) / steps["static"] * 1e6
+                             for p, n in zip(measure["overhead_python_static"], measure["static"]))
+        quartiles = statistics.quantiles(differences, n=4) if len(differences) >= 4 else [differences[0], 0, differences[-1]]
+        print(f"{label:4s} paired difference {statistics.median(differences):.1f} us/step "
+              f"(quartiles {quartiles[0]:.1f} .. {quartiles[2]:.1f}, {len(differences)} pairs)")
 
 if __name__ == "__main__":
     main()
