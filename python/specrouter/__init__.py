@@ -17,6 +17,7 @@ from .errors import (
     CapacityError,
     CheckpointError,
     ConfigError,
+    NumericalError,
     PluginError,
     SpecRouterError,
     UnknownComponentError,
@@ -53,5 +54,5 @@ __all__ = [
     "plugins", "load_plugins", "scheduler", "Scheduler", "drafter", "Drafter", "DraftRequest", "Param", "Plan", "SchedulingContext", "StepOutcome",
     "verifier", "Verifier", "VerifyRequest", "Verdict",
     "SpecRouterError", "ConfigError", "PluginError", "UnknownComponentError", "CheckpointError",
-    "CapacityError", "UsageError",
+    "CapacityError", "UsageError", "NumericalError",
 ]

@@ -28,6 +28,9 @@ class CapacityError(SpecRouterError):
 class UsageError(SpecRouterError):
     pass
 
+class NumericalError(SpecRouterError):
+    pass
+
 def plugins() -> list:
     """
     Every registered component (kind, name, description, params, library), sorted by kind then name.

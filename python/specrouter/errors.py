@@ -8,6 +8,7 @@ from ._core import (  # noqa: F401  (re-exported)
     CapacityError,
     CheckpointError,
     ConfigError,
+    NumericalError,
     PluginError,
     SpecRouterError,
     UnknownComponentError,
@@ -22,4 +23,5 @@ __all__ = [
     "CheckpointError",
     "CapacityError",
     "UsageError",
+    "NumericalError",
 ]

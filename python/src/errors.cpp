@@ -19,6 +19,7 @@ void bind_errors(nb::module_& m) {
   nb::exception<CheckpointError>(m, "CheckpointError", base);
   nb::exception<CapacityError>(m, "CapacityError", base);
   nb::exception<UsageError>(m, "UsageError", base);
+  nb::exception<NumericalError>(m, "NumericalError", base);
 }
 
 }  // namespace specrouter::python

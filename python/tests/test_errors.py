@@ -41,3 +41,21 @@ def test_bad_override_names_the_key(work_dir):
 def test_empty_prompt(pool):
     with pytest.raises(specrouter.SpecRouterError):
         pool.generate([[]], max_new_tokens=2)
+
+
+def test_nan_weights_are_a_numerical_error(static_run, work_dir, tmp_path):
+    """A checkpoint holding NaN weights is refused at load, naming the tensor."""
+    import shutil
+
+    import safetensors.torch
+    import torch
+
+    folder = tmp_path / "nan_target"
+    shutil.copytree(work_dir / "target", folder)
+    weights_file = next(folder.glob("*.safetensors"))
+    tensors = safetensors.torch.load_file(weights_file)
+    name = next(key for key in tensors if key.endswith("norm.weight"))
+    tensors[name] = torch.full_like(tensors[name], float("nan"))
+    safetensors.torch.save_file(tensors, weights_file, metadata={"format": "pt"})
+    with pytest.raises(specrouter.NumericalError, match=name.replace(".", r"\.") + " holds NaN"):
+        specrouter.load_pool([folder])
