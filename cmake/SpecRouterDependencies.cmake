@@ -5,9 +5,17 @@
 set(SPECROUTER_PYTHON "${PROJECT_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH
     "Python interpreter whose torch package provides libtorch (and runs the oracle scripts)")
 
-if(NOT Torch_DIR AND EXISTS "${SPECROUTER_PYTHON}")
+# Under pip (scikit-build-core), the interpreter pip runs is the environment the package
+# installs into, whose torch the module must be built against.
+set(_torch_python "${SPECROUTER_PYTHON}")
+if(SKBUILD AND Python_EXECUTABLE)
+  set(_torch_python "${Python_EXECUTABLE}")
+endif()
+if(NOT Torch_DIR AND EXISTS "${_torch_python}")
+  # -E: pip's isolated build environment puts its own site on PYTHONPATH, which hides the
+  # environment's torch; ignoring PYTHON* variables finds it (plain `pip install .`).
   execute_process(
-    COMMAND "${SPECROUTER_PYTHON}" -c "import torch.utils; print(torch.utils.cmake_prefix_path)"
+    COMMAND "${_torch_python}" -E -c "import torch.utils; print(torch.utils.cmake_prefix_path)"
     OUTPUT_VARIABLE _torch_prefix OUTPUT_STRIP_TRAILING_WHITESPACE
     RESULT_VARIABLE _torch_rc ERROR_QUIET)
   if(_torch_rc EQUAL 0)
