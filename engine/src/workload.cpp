@@ -50,6 +50,12 @@ fs::path locate(const fs::path& file, const fs::path& source_dir) {
 }  // namespace
 
 std::vector<WorkloadPrompt> read_prompt_file(const fs::path& path, std::int64_t max_new_tokens_cap) {
+  // A folder or a device opens and reads as nothing: say what it is instead.
+  std::error_code error;
+  if (fs::is_directory(path, error)) throw ConfigError("workload file " + path.string() + ": is a folder, not a JSONL file");
+  if (fs::exists(path, error) && !fs::is_regular_file(path, error)) {
+    throw ConfigError("workload file " + path.string() + ": is not a regular file (a device or a pipe)");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError("workload file " + path.string() + ": cannot be opened");
   std::vector<WorkloadPrompt> prompts;
@@ -81,6 +87,7 @@ std::vector<WorkloadPrompt> read_prompt_file(const fs::path& path, std::int64_t 
     if (!ids.insert(prompt.id).second) throw ConfigError(where + ": id '" + prompt.id + "' appears twice");
     prompts.push_back(std::move(prompt));
   }
+  if (prompts.empty()) throw ConfigError("workload file " + path.string() + ": holds no prompts (empty or blank lines only)");
   return prompts;
 }
 

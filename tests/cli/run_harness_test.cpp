@@ -334,6 +334,11 @@ TEST_F(RunHarnessTest, BadWorkloadFileIsRefusedWithFileAndLine) {
   refused("wrong_type.jsonl", R"({"id": "a", "class": "prose", "prompt": "hi", "max_new_tokens": "4"})" "\n",
           {"wrong_type.jsonl:1", "'max_new_tokens' must be a positive integer, not a string"});
   refused("repeated.jsonl", good + "\n" + good + "\n", {"repeated.jsonl:2", "id 'a' appears twice"});
+  // Files that yield nothing are errors naming the file, not "no prompts".
+  refused("empty.jsonl", "", {"empty.jsonl", "holds no prompts"});
+  refused("blank.jsonl", "\n  \n", {"blank.jsonl", "holds no prompts"});
+  fs::create_directories(work_ / "folder.jsonl");
+  refused("folder.jsonl", "", {"folder.jsonl", "is a folder"});  // writing into it fails quietly
   // A number no double holds: nlohmann throws out_of_range, not parse_error.
   refused("overflow.jsonl", R"({"id": "a", "class": "prose", "prompt": "hi", "max_new_tokens": 1e400})" "\n",
           {"overflow.jsonl:1", "not a JSON line", "1e400"});
